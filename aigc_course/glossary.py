@@ -1,0 +1,85 @@
+"""The course's bilingual glossary (English / 中文), built on the article's §1.4 terms.
+
+Each entry gives the English term, the article's Chinese term, the acronym (if any), a
+one-sentence definition that the course stands behind, and the chapter that teaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    english: str
+    chinese: str
+    acronym: str
+    definition: str
+    chapter: str
+
+
+GLOSSARY: tuple[Term, ...] = (
+    # §1.4.1 core terms
+    Term("AI-generated content", "人工智能生成内容", "AIGC",
+         "Text, images, audio or other content produced by a trained generative model.", "00"),
+    Term("generative adversarial network", "生成对抗网络", "GAN",
+         "A generator and a discriminator trained as a two-player game; after training only the generator is used.", "02, 05"),
+    Term("variational autoencoder", "变分自编码器", "VAE",
+         "An encoder q(z|x) and decoder p(x|z) trained jointly by maximizing the evidence lower bound (ELBO).", "03"),
+    Term("self-attention", "自注意力机制", "",
+         "Each position's output is a softmax-weighted average of value vectors, weighted by query-key similarity.", "04"),
+    Term("variational inference", "变分推理", "VI",
+         "Approximating an intractable posterior p(z|x) by the member q(z|x) of a simpler family that maximizes the ELBO.", "03"),
+    # §1.4.2 related concepts
+    Term("data augmentation", "数据增强", "",
+         "Label-preserving random transformations of training inputs that enlarge the effective training set.", "01"),
+    Term("overfitting", "过拟合", "",
+         "Fitting the training set's noise: low training error, markedly higher error on unseen data.", "01"),
+    Term("cross-validation", "交叉验证", "CV",
+         "Estimating generalization by training on k-1 folds and validating on the held-out fold, k times.", "01"),
+    # course terms the article uses
+    Term("data preprocessing", "数据预处理", "", "Cleaning, normalizing and augmenting data before training.", "01"),
+    Term("data cleaning", "数据清洗", "", "Finding duplicates, blanks, invalid values and outliers, with reasons.", "01"),
+    Term("normalization", "归一化", "", "Rescaling values to a fixed range such as [0, 1] or [-1, 1], with an exact inverse.", "01"),
+    Term("generator", "生成器", "G", "The network that maps noise (or a latent code) to content.", "02"),
+    Term("discriminator", "判别器", "D", "A GAN's classifier of real versus generated samples, used only during training.", "02"),
+    Term("mode collapse", "模式崩溃", "", "A generator covering only a few modes of the data distribution.", "02"),
+    Term("latent space", "潜在空间", "", "The space of codes z from which a decoder or generator produces content.", "03"),
+    Term("encoder / decoder", "编码器 / 解码器", "", "Networks mapping data to latent codes and latent codes back to data.", "03"),
+    Term("evidence lower bound", "证据下界", "ELBO", "E_q[log p(x|z)] - KL(q(z|x) || p(z)), a lower bound on log p(x).", "03"),
+    Term("Kullback-Leibler divergence", "KL散度", "KL", "KL(q || p) = E_q[log q - log p] >= 0, zero only when q = p.", "03"),
+    Term("reparameterization trick", "重参数化技巧", "", "Writing z = mu + sigma * eps with eps ~ N(0, I) so gradients flow to mu and sigma.", "03"),
+    Term("softmax", "Softmax函数", "", "exp(x_i) / sum_j exp(x_j): positive weights that sum to one.", "04"),
+    Term("query / key / value", "查询 / 键 / 值", "Q / K / V", "Learned projections: queries are compared with keys; values are averaged.", "04"),
+    Term("multi-head attention", "多头注意力", "MHA", "Several attention heads in parallel on split projections, concatenated.", "04"),
+    Term("probabilistic generative model", "概率生成模型", "", "A model of the data distribution p(x) from which new samples can be drawn.", "02, 03"),
+    Term("loss function", "损失函数", "", "The quantity training minimizes; for a VAE the negative ELBO.", "02-05"),
+    # §1.4.3 acronyms
+    Term("deep neural network", "深度神经网络", "DNN", "A neural network with several hidden layers.", "00"),
+    Term("convolutional neural network", "卷积神经网络", "CNN", "A network of convolutions sharing weights across image positions.", "03, 05"),
+    Term("recurrent neural network", "循环神经网络", "RNN", "A network that processes a sequence step by step with a hidden state.", "04"),
+    Term("long short-term memory", "长短时记忆网络", "LSTM", "A gated RNN cell that keeps information over long sequences.", "04"),
+    Term("graphics processing unit", "图形处理单元", "GPU", "Parallel hardware that speeds up tensor arithmetic.", "00"),
+    Term("tensor processing unit", "张量处理单元", "TPU", "Google's accelerator for tensor arithmetic.", "00"),
+)
+
+
+def glossary_markdown(chapter: str | None = None) -> str:
+    """The glossary as a Markdown table (optionally only the terms taught in ``chapter``)."""
+    if chapter is not None and not (isinstance(chapter, str) and len(chapter) == 2 and chapter.isdigit()):
+        raise ValueError(f"chapter must be a two-digit string such as '03', got {chapter!r}")
+    rows = ["| English | 中文 | Acronym | Meaning | Chapter |", "|---|---|---|---|---|"]
+    for term in GLOSSARY:
+        if chapter is None or chapter in term.chapter or _in_range(chapter, term.chapter):
+            rows.append(f"| {term.english} | {term.chinese} | {term.acronym} | {term.definition} | {term.chapter} |")
+    return "\n".join(rows)
+
+
+def _in_range(chapter: str, spec: str) -> bool:
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = part.split("-")
+            if int(lo) <= int(chapter) <= int(hi):
+                return True
+    return False

@@ -1,0 +1,154 @@
+"""Chapter 00: the course map and the corrected AIGC pipeline diagrams.
+
+The article's §2 flowchart sends preprocessed data into both the generator and the
+discriminator and lets the discriminator feed "generated content". That mixes two phases:
+
+* **training** (GAN): real, preprocessed data goes to the discriminator only; the generator
+  reads random noise; the discriminator's verdict becomes a loss whose gradients update both;
+* **generation**: noise -> generator -> content. The discriminator no longer exists.
+
+:func:`draw_pipelines` draws these phases separately, with the VAE and attention beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.patches import FancyBboxPatch
+
+from .validate import require_tensor
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: str
+    slug: str
+    title: str
+    title_zh: str
+    article_sections: str
+    study_minutes: int
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("00", "overview", "Welcome and overview", "欢迎与概览", "§1-2", 20),
+    Chapter("01", "data_preprocessing", "Data preprocessing", "数据预处理", "§1.4.2, §2.1-2.2", 60),
+    Chapter("02", "gan", "Generative adversarial networks", "生成对抗网络", "§3.1, §4.1.1", 75),
+    Chapter("03", "vae", "Variational autoencoders", "变分自编码器", "§3.2, §4.1.2", 75),
+    Chapter("04", "self_attention", "Self-attention", "自注意力机制", "§3.3, §4.2-4.3", 60),
+    Chapter("05", "mnist_gan_project", "The MNIST GAN project", "项目实战", "§5", 90),
+    Chapter("06", "applications_and_outlook", "Applications, challenges and further reading", "应用、挑战与资源", "§6-10", 75),
+)
+
+
+def chapter_table_markdown() -> str:
+    """The course map as a Markdown table."""
+    rows = ["| # | Notebook | Chapter | 章节 | Article | Study time |", "|---|---|---|---|---|---|"]
+    for c in CHAPTERS:
+        rows.append(f"| {c.number} | `{c.number}_{c.slug}.ipynb` | {c.title} | {c.title_zh} | "
+                    f"{c.article_sections} | ~{c.study_minutes} min |")
+    return "\n".join(rows)
+
+
+_COLOURS = {"data": "#dbe9f6", "model": "#fde2c8", "loss": "#f8d0d0", "out": "#d8f0d2", "noise": "#ece4f5"}
+
+
+def _box(ax: plt.Axes, x: float, y: float, text: str, kind: str, width: float = 1.7, height: float = 0.62) -> None:
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
+                                facecolor=_COLOURS[kind], edgecolor="#444444", linewidth=1.0))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+
+
+def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float], text: str = "",
+           dashed: bool = False, colour: str = "#333333") -> None:
+    ax.annotate("", xy=end, xytext=start,
+                arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2, linestyle="--" if dashed else "-",
+                                shrinkA=22, shrinkB=22))
+    if text:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.18, text, ha="center", fontsize=7.5,
+                color=colour)
+
+
+def _panel(ax: plt.Axes, title: str, xlim: float = 10.0, ylim: float = 3.0) -> None:
+    ax.set_xlim(0, xlim)
+    ax.set_ylim(0, ylim)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10, loc="left")
+
+
+def draw_pipelines() -> plt.Figure:
+    """Four panels: GAN training, GAN generation, VAE training and generation, attention's place."""
+    fig, axes = plt.subplots(4, 1, figsize=(10, 10.5))
+
+    ax = axes[0]
+    _panel(ax, "(a) GAN training (训练阶段): the discriminator exists only here")
+    _box(ax, 1.0, 2.3, "real data\n数据输入", "data")
+    _box(ax, 3.3, 2.3, "preprocessing\n数据预处理", "data")
+    _box(ax, 1.0, 0.7, "noise z ~ N(0, I)", "noise")
+    _box(ax, 3.3, 0.7, "generator G\n生成器", "model")
+    _box(ax, 6.0, 1.5, "discriminator D\n判别器", "model")
+    _box(ax, 8.6, 1.5, "loss\n(real vs fake)", "loss")
+    _arrow(ax, (1.0, 2.3), (3.3, 2.3))
+    _arrow(ax, (3.3, 2.3), (6.0, 1.5), "real x")
+    _arrow(ax, (1.0, 0.7), (3.3, 0.7))
+    _arrow(ax, (3.3, 0.7), (6.0, 1.5), "fake G(z)")
+    _arrow(ax, (6.0, 1.5), (8.6, 1.5), "D(x), D(G(z))")
+    ax.text(6.3, 0.25, "gradients of the loss update D, then G (through D)", fontsize=7.5, color="#b03030")
+
+    ax = axes[1]
+    _panel(ax, "(b) Generation (生成阶段): only the trained generator runs; no data, no discriminator")
+    _box(ax, 1.5, 1.5, "noise z ~ N(0, I)", "noise")
+    _box(ax, 4.5, 1.5, "trained G", "model")
+    _box(ax, 7.5, 1.5, "generated content\n生成内容", "out")
+    _arrow(ax, (1.5, 1.5), (4.5, 1.5))
+    _arrow(ax, (4.5, 1.5), (7.5, 1.5))
+
+    ax = axes[2]
+    _panel(ax, "(c) VAE: encoder and decoder trained jointly on one loss; generation uses the decoder alone")
+    _box(ax, 1.0, 2.2, "data x\n(preprocessed)", "data")
+    _box(ax, 3.2, 2.2, "encoder q(z|x)\n编码器", "model")
+    _box(ax, 5.4, 2.2, "z = mu + sigma * eps", "noise", width=1.9)
+    _box(ax, 7.6, 2.2, "decoder p(x|z)\n解码器", "model")
+    _box(ax, 9.3, 2.2, "-ELBO", "loss", width=1.1)
+    _arrow(ax, (1.0, 2.2), (3.2, 2.2))
+    _arrow(ax, (3.2, 2.2), (5.4, 2.2), "mu, log sigma^2")
+    _arrow(ax, (5.4, 2.2), (7.6, 2.2))
+    _arrow(ax, (7.6, 2.2), (9.3, 2.2))
+    _box(ax, 5.4, 0.7, "z ~ N(0, I)", "noise")
+    _box(ax, 7.6, 0.7, "decoder", "model")
+    _box(ax, 9.3, 0.7, "new x", "out", width=1.1)
+    _arrow(ax, (5.4, 0.7), (7.6, 0.7), "generation")
+    _arrow(ax, (7.6, 0.7), (9.3, 0.7))
+
+    ax = axes[3]
+    _panel(ax, "(d) Self-attention: a layer inside generators and decoders of sequences (text, audio, image patches)")
+    _box(ax, 1.2, 1.5, "tokens\nx_1 ... x_n", "data")
+    _box(ax, 3.6, 1.5, "Q, K, V =\nx W_q, x W_k, x W_v", "model", width=2.0)
+    _box(ax, 6.3, 1.5, "softmax(Q K^T / sqrt(d))", "model", width=2.3)
+    _box(ax, 8.9, 1.5, "weights x V\n(next layer)", "out")
+    _arrow(ax, (1.2, 1.5), (3.6, 1.5))
+    _arrow(ax, (3.6, 1.5), (6.3, 1.5))
+    _arrow(ax, (6.3, 1.5), (8.9, 1.5))
+    fig.tight_layout()
+    return fig
+
+
+def mean_digit_images(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The average image of each digit: ``[N, 28, 28]`` uint8 + ``[N]`` labels -> ``[10, 28, 28]`` in [0, 1].
+
+    mean_c = (1 / |{i: y_i = c}|) * sum_{i: y_i = c} x_i / 255. Every digit must occur.
+    """
+    require_tensor("images", images, ndim=3)
+    require_tensor("labels", labels, ndim=1)
+    if images.dtype != torch.uint8:
+        raise TypeError(f"images must be uint8, got {images.dtype}")
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
+    if labels.numel() and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError("labels must be digits 0-9")
+    counts = torch.bincount(labels, minlength=10)
+    if (counts == 0).any():
+        raise ValueError(f"labels must contain every digit 0-9; missing {torch.nonzero(counts == 0).flatten().tolist()}")
+    sums = torch.zeros(10, *images.shape[1:]).index_add_(0, labels, images.float())
+    return sums / counts.view(10, 1, 1) / 255.0

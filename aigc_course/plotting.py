@@ -1,0 +1,76 @@
+"""Figures every chapter uses: image grids and loss curves (matplotlib, no global state)."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .validate import require_int, require_tensor
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 1.0) -> np.ndarray:
+    """Tile images ``[N, H, W]`` or ``[N, 1, H, W]`` with values in [0, 1] into one 2-D array.
+
+    Rows hold ``nrow`` images; the result has shape
+    ``[rows * (H + padding) + padding, nrow * (W + padding) + padding]``.
+    """
+    require_tensor("images", images, ndim=(3, 4))
+    if images.ndim == 4:
+        if images.shape[1] != 1:
+            raise ValueError(f"images must have one channel, got shape {list(images.shape)}")
+        images = images[:, 0]
+    require_int("nrow", nrow, minimum=1)
+    require_int("padding", padding, minimum=0)
+    x = images.detach().float().cpu()
+    if x.numel() and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
+        raise ValueError(f"images must have values in [0, 1], got range [{x.min():.3g}, {x.max():.3g}]")
+    n, h, w = x.shape
+    ncol = min(nrow, max(n, 1))
+    rows = -(-n // ncol) if n else 1
+    grid = np.full((rows * (h + padding) + padding, ncol * (w + padding) + padding), pad_value, dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, ncol)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[top:top + h, left:left + w] = x[i].numpy()
+    return grid
+
+
+def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, ax: plt.Axes | None = None,
+                scale: float = 0.6) -> plt.Axes:
+    """Show ``images`` (values in [0, 1]) as a grid, white background, black ink."""
+    grid = image_grid(images, nrow=nrow)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(scale * grid.shape[1] / 30 + 0.5, scale * grid.shape[0] / 30 + 0.5))
+    ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step", ylabel: str = "loss",
+                title: str | None = None, ax: plt.Axes | None = None, logy: bool = False,
+                x: Sequence[float] | None = None) -> plt.Axes:
+    """Plot named curves on one axis, e.g. ``{"train": [...], "test": [...]}``."""
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty mapping of name -> sequence of numbers")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in curves.items():
+        values = list(values)
+        xs = list(x) if x is not None else list(range(1, len(values) + 1))
+        if len(xs) != len(values):
+            raise ValueError(f"x has {len(xs)} points but curve {name!r} has {len(values)}")
+        ax.plot(xs, values, label=name, marker="o" if len(values) <= 30 else None, markersize=3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax

@@ -1,0 +1,156 @@
+"""Build and check the course notebooks from their single source.
+
+The source of every notebook is ``solutions/NN_topic.py`` (jupytext percent format).
+``python tools/notebooks.py build`` writes from it:
+
+* ``solutions/NN_topic.ipynb``: the solution notebook, outputs empty, paired with the .py;
+* ``notebooks/NN_topic.py`` and ``.ipynb``: the student notebook, where every block ::
+
+      # BEGIN SOLUTION (Exercise 4.1: stable softmax)
+      ...reference code...
+      # END SOLUTION
+
+  is replaced by ``raise NotImplementedError("Exercise 4.1: stable softmax")`` at the same
+  indentation (comments and hints outside the markers stay), and every markdown block
+  between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` by "*Your answer here.*".
+
+``python tools/notebooks.py check`` changes nothing and exits 1 when a pair is out of sync,
+a student notebook is stale, a committed notebook holds outputs, or a notebook's first code
+cell is not the course's setup cell. Editing a paired .ipynb in Jupyter with jupytext
+installed keeps the .py in sync; run ``build`` after editing a solution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+STUDENT = ROOT / "notebooks"
+FORMATS = "ipynb,py:percent"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+SETUP_CELL = '''\
+# Setup: the same first cell in every notebook of the course (safe to re-run).
+import importlib.util
+import subprocess
+import sys
+
+COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
+if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is None:
+    # On Colab: install the course package. Colab's own torch already satisfies it and is not touched.
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
+
+from aigc_course.config import environment_report
+
+print(environment_report())'''
+
+_CODE_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)# BEGIN SOLUTION \(Exercise (?P<id>\d+\.\d+): (?P<title>[^)\n]+)\)[ \t]*\n"
+    r".*?^[ \t]*# END SOLUTION[ \t]*\n", re.S | re.M)
+_MARKDOWN_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.S)
+
+
+def make_student_source(solution_py: str) -> str:
+    """The student version of a solution notebook's percent-format text."""
+    begins, ends = solution_py.count("# BEGIN SOLUTION ("), solution_py.count("# END SOLUTION")
+    student, replaced = _CODE_BLOCK.subn(
+        lambda m: f'{m["indent"]}raise NotImplementedError("Exercise {m["id"]}: {m["title"].strip()}")\n',
+        solution_py)
+    if not begins == ends == replaced:
+        raise ValueError("unbalanced or malformed '# BEGIN SOLUTION (Exercise N.M: title)' / '# END SOLUTION' markers")
+    return _MARKDOWN_BLOCK.sub("*Your answer here.*", student)
+
+
+def _normalise(notebook) -> None:
+    # No version numbers in the files: a different jupytext must not make them "out of sync".
+    notebook.metadata["jupytext"] = {"formats": FORMATS,
+                                     "notebook_metadata_filter": "-jupytext.text_representation.jupytext_version"}
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"c{index:03d}"  # deterministic ids keep the generated files stable
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+
+
+def render(py_text: str) -> tuple[str, str]:
+    """Percent text -> (normalised percent text, ipynb JSON text) of the same notebook."""
+    notebook = jupytext.reads(py_text, fmt="py:percent")
+    _normalise(notebook)
+    return jupytext.writes(notebook, fmt="py:percent"), jupytext.writes(notebook, fmt="ipynb")
+
+
+def expected_files() -> dict[Path, str]:
+    """Every generated file and its expected content."""
+    files: dict[Path, str] = {}
+    for source in sorted(SOLUTIONS.glob("[0-9][0-9]_*.py")):
+        text = source.read_text(encoding="utf-8")
+        for folder, variant in ((SOLUTIONS, text), (STUDENT, make_student_source(text))):
+            py, ipynb = render(variant)
+            files[folder / source.name] = py
+            files[folder / source.with_suffix(".ipynb").name] = ipynb
+    return files
+
+
+def problems() -> list[str]:
+    """Everything `check` complains about, as readable lines."""
+    found: list[str] = []
+    expected = expected_files()
+    if not expected:
+        found.append("no solutions/NN_topic.py sources found")
+    for path, content in expected.items():
+        rel = path.relative_to(ROOT)
+        if not path.exists():
+            found.append(f"{rel}: missing (run python tools/notebooks.py build)")
+        elif path.read_text(encoding="utf-8") != content:
+            found.append(f"{rel}: out of sync with solutions/{path.stem}.py (run python tools/notebooks.py build)")
+    for folder in (SOLUTIONS, STUDENT):
+        for path in sorted(folder.glob("*.ipynb")):
+            rel = path.relative_to(ROOT)
+            if path not in expected:
+                found.append(f"{rel}: has no source solutions/{path.stem}.py")
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+            if any(c.get("outputs") or c.get("execution_count") for c in code):
+                found.append(f"{rel}: holds outputs (strip them: python tools/notebooks.py build)")
+            if not code or "".join(code[0]["source"]) != SETUP_CELL:
+                found.append(f"{rel}: first code cell is not the course setup cell (tools/notebooks.py SETUP_CELL)")
+    return found
+
+
+def build() -> list[Path]:
+    """Write every generated file whose content changed; return those paths."""
+    written = []
+    for path, content in expected_files().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["build", "check"])
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        for path in build():
+            print(f"wrote {path.relative_to(ROOT)}")
+    found = problems()
+    for line in found:
+        print(f"notebook check: {line}", file=sys.stderr)
+    if not found:
+        print(f"notebook check: {len(expected_files())} files in sync, no outputs, setup cells in place")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
