@@ -54,20 +54,24 @@ def chapter_table_markdown() -> str:
 _COLOURS = {"data": "#dbe9f6", "model": "#fde2c8", "loss": "#f8d0d0", "out": "#d8f0d2", "noise": "#ece4f5"}
 
 
-def _box(ax: plt.Axes, x: float, y: float, text: str, kind: str, width: float = 1.7, height: float = 0.62) -> None:
+Box = tuple[float, float, float]  # centre x, centre y, width
+
+
+def _box(ax: plt.Axes, x: float, y: float, text: str, kind: str, width: float = 1.7, height: float = 0.62) -> Box:
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
                                 facecolor=_COLOURS[kind], edgecolor="#444444", linewidth=1.0))
     ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+    return (x, y, width)
 
 
-def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float], text: str = "",
-           dashed: bool = False, colour: str = "#333333") -> None:
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2, linestyle="--" if dashed else "-",
-                                shrinkA=22, shrinkB=22))
+def _arrow(ax: plt.Axes, start: Box, end: Box, text: str = "", colour: str = "#333333") -> None:
+    """An arrow from the right edge of ``start`` to the left edge of ``end``, labelled above its middle."""
+    tail = (start[0] + start[2] / 2 + 0.08, start[1])
+    head = (end[0] - end[2] / 2 - 0.08, end[1])
+    ax.annotate("", xy=head, xytext=tail, arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2))
     if text:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.18, text, ha="center", fontsize=7.5,
-                color=colour)
+        ax.text((tail[0] + head[0]) / 2, (tail[1] + head[1]) / 2 + 0.12, text, ha="center", va="bottom",
+                fontsize=7.5, color=colour)
 
 
 def _panel(ax: plt.Axes, title: str, xlim: float = 10.0, ylim: float = 3.0) -> None:
@@ -78,58 +82,61 @@ def _panel(ax: plt.Axes, title: str, xlim: float = 10.0, ylim: float = 3.0) -> N
 
 
 def draw_pipelines() -> plt.Figure:
-    """Four panels: GAN training, GAN generation, VAE training and generation, attention's place."""
+    """Four panels: GAN training, GAN generation, VAE training and generation, attention's place.
+
+    Figure text is English only: many machines (Colab included) have no CJK font for matplotlib.
+    """
     fig, axes = plt.subplots(4, 1, figsize=(10, 10.5))
 
     ax = axes[0]
-    _panel(ax, "(a) GAN training (训练阶段): the discriminator exists only here")
-    _box(ax, 1.0, 2.3, "real data\n数据输入", "data")
-    _box(ax, 3.3, 2.3, "preprocessing\n数据预处理", "data")
-    _box(ax, 1.0, 0.7, "noise z ~ N(0, I)", "noise")
-    _box(ax, 3.3, 0.7, "generator G\n生成器", "model")
-    _box(ax, 6.0, 1.5, "discriminator D\n判别器", "model")
-    _box(ax, 8.6, 1.5, "loss\n(real vs fake)", "loss")
-    _arrow(ax, (1.0, 2.3), (3.3, 2.3))
-    _arrow(ax, (3.3, 2.3), (6.0, 1.5), "real x")
-    _arrow(ax, (1.0, 0.7), (3.3, 0.7))
-    _arrow(ax, (3.3, 0.7), (6.0, 1.5), "fake G(z)")
-    _arrow(ax, (6.0, 1.5), (8.6, 1.5), "D(x), D(G(z))")
-    ax.text(6.3, 0.25, "gradients of the loss update D, then G (through D)", fontsize=7.5, color="#b03030")
+    _panel(ax, "(a) GAN training: the discriminator exists only here")
+    data = _box(ax, 0.9, 2.3, "real data", "data", width=1.5)
+    prep = _box(ax, 3.0, 2.3, "preprocessing", "data", width=1.7)
+    noise = _box(ax, 0.9, 0.7, "noise z ~ N(0, I)", "noise", width=1.5)
+    gen = _box(ax, 3.0, 0.7, "generator G", "model", width=1.7)
+    disc = _box(ax, 6.0, 1.5, "discriminator D", "model", width=1.7)
+    loss = _box(ax, 8.8, 1.5, "loss\n(real vs fake)", "loss", width=1.5)
+    _arrow(ax, data, prep)
+    _arrow(ax, prep, disc, "real x")
+    _arrow(ax, noise, gen)
+    _arrow(ax, gen, disc, "fake G(z)")
+    _arrow(ax, disc, loss, "D(x), D(G(z))")
+    ax.text(8.8, 0.75, "its gradients update D,\nthen G (through D)", ha="center", fontsize=7.5, color="#b03030")
 
     ax = axes[1]
-    _panel(ax, "(b) Generation (生成阶段): only the trained generator runs; no data, no discriminator")
-    _box(ax, 1.5, 1.5, "noise z ~ N(0, I)", "noise")
-    _box(ax, 4.5, 1.5, "trained G", "model")
-    _box(ax, 7.5, 1.5, "generated content\n生成内容", "out")
-    _arrow(ax, (1.5, 1.5), (4.5, 1.5))
-    _arrow(ax, (4.5, 1.5), (7.5, 1.5))
+    _panel(ax, "(b) Generation: only the trained generator runs; no data, no discriminator")
+    noise = _box(ax, 1.5, 1.5, "noise z ~ N(0, I)", "noise")
+    gen = _box(ax, 4.5, 1.5, "trained G", "model")
+    out = _box(ax, 7.5, 1.5, "generated content", "out")
+    _arrow(ax, noise, gen)
+    _arrow(ax, gen, out)
 
     ax = axes[2]
     _panel(ax, "(c) VAE: encoder and decoder trained jointly on one loss; generation uses the decoder alone")
-    _box(ax, 1.0, 2.2, "data x\n(preprocessed)", "data")
-    _box(ax, 3.2, 2.2, "encoder q(z|x)\n编码器", "model")
-    _box(ax, 5.4, 2.2, "z = mu + sigma * eps", "noise", width=1.9)
-    _box(ax, 7.6, 2.2, "decoder p(x|z)\n解码器", "model")
-    _box(ax, 9.3, 2.2, "-ELBO", "loss", width=1.1)
-    _arrow(ax, (1.0, 2.2), (3.2, 2.2))
-    _arrow(ax, (3.2, 2.2), (5.4, 2.2), "mu, log sigma^2")
-    _arrow(ax, (5.4, 2.2), (7.6, 2.2))
-    _arrow(ax, (7.6, 2.2), (9.3, 2.2))
-    _box(ax, 5.4, 0.7, "z ~ N(0, I)", "noise")
-    _box(ax, 7.6, 0.7, "decoder", "model")
-    _box(ax, 9.3, 0.7, "new x", "out", width=1.1)
-    _arrow(ax, (5.4, 0.7), (7.6, 0.7), "generation")
-    _arrow(ax, (7.6, 0.7), (9.3, 0.7))
+    data = _box(ax, 0.7, 2.2, "data x\n(preprocessed)", "data", width=1.3)
+    enc = _box(ax, 2.55, 2.2, "encoder q(z|x)", "model", width=1.6)
+    z = _box(ax, 5.4, 2.2, "z = mu + sigma * eps", "noise", width=1.9)
+    dec = _box(ax, 7.6, 2.2, "decoder p(x|z)", "model", width=1.6)
+    elbo = _box(ax, 9.4, 2.2, "-ELBO", "loss", width=1.0)
+    _arrow(ax, data, enc)
+    _arrow(ax, enc, z, "mu, log sigma^2")
+    _arrow(ax, z, dec)
+    _arrow(ax, dec, elbo)
+    prior = _box(ax, 4.9, 0.7, "z ~ N(0, I)", "noise", width=1.5)
+    dec2 = _box(ax, 7.6, 0.7, "decoder", "model", width=1.6)
+    new = _box(ax, 9.4, 0.7, "new x", "out", width=1.0)
+    _arrow(ax, prior, dec2, "generation")
+    _arrow(ax, dec2, new)
 
     ax = axes[3]
     _panel(ax, "(d) Self-attention: a layer inside generators and decoders of sequences (text, audio, image patches)")
-    _box(ax, 1.2, 1.5, "tokens\nx_1 ... x_n", "data")
-    _box(ax, 3.6, 1.5, "Q, K, V =\nx W_q, x W_k, x W_v", "model", width=2.0)
-    _box(ax, 6.3, 1.5, "softmax(Q K^T / sqrt(d))", "model", width=2.3)
-    _box(ax, 8.9, 1.5, "weights x V\n(next layer)", "out")
-    _arrow(ax, (1.2, 1.5), (3.6, 1.5))
-    _arrow(ax, (3.6, 1.5), (6.3, 1.5))
-    _arrow(ax, (6.3, 1.5), (8.9, 1.5))
+    tokens = _box(ax, 1.0, 1.5, "tokens\nx_1 ... x_n", "data", width=1.5)
+    qkv = _box(ax, 3.5, 1.5, "Q, K, V =\nx W_q, x W_k, x W_v", "model", width=2.1)
+    weights = _box(ax, 6.3, 1.5, "softmax(Q K^T / sqrt(d))", "model", width=2.3)
+    out = _box(ax, 8.9, 1.5, "weights @ V\n(to next layer)", "out", width=1.6)
+    _arrow(ax, tokens, qkv)
+    _arrow(ax, qkv, weights)
+    _arrow(ax, weights, out)
     fig.tight_layout()
     return fig
 

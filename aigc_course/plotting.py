@@ -11,7 +11,7 @@ import torch
 from .validate import require_int, require_tensor
 
 
-def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 1.0) -> np.ndarray:
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 0.0) -> np.ndarray:
     """Tile images ``[N, H, W]`` or ``[N, 1, H, W]`` with values in [0, 1] into one 2-D array.
 
     Rows hold ``nrow`` images; the result has shape
