@@ -208,6 +208,7 @@ class MultiHeadAttention(nn.Module):
             require_tensor("mask", mask, ndim=(2, 3, 4))
             if mask.ndim == 3:
                 mask = mask.unsqueeze(1)  # [B, Lq, Lk] -> [B, 1, Lq, Lk], the same for every head
+            _check_mask(mask, torch.Size([query.shape[0], self.n_heads, lq, lk]), query)
         if self.causal:
             if lq != lk:
                 raise ValueError(f"causal attention needs as many queries as keys, got Lq={lq}, Lk={lk}")
