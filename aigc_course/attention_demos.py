@@ -88,6 +88,24 @@ def article_claims() -> ArticleClaims:
                          article_denominator=5 * e, true_denominator=float(torch.exp(x).sum()))
 
 
+def article_pseudocode(inputs: Sequence[float]) -> list[float]:
+    """The article's §3.3 pseudo-code run literally on 1-d inputs, with similarity(a, b) = a * b. Wrong on purpose.
+
+    Its inner loop overwrites one scalar ``w_ij``, so every term of ``output_i`` uses the last
+    weight ``w_in = x_i x_n``, and nothing is normalized: output_i = x_i x_n sum_j x_j.
+    """
+    x = [float(v) for v in inputs]
+    if not x:
+        raise ValueError("inputs must be a non-empty sequence of numbers")
+    n = len(x)
+    outputs = []
+    for i in range(n):
+        for j in range(n):
+            w_ij = x[i] * x[j]                                    # "w_ij = similarity(x_i, x_j)"
+        outputs.append(sum(w_ij * x[j] for j in range(n)))      # "output_i = sum(w_ij * x_j for j in range(n))"
+    return outputs
+
+
 def plot_worked_example(temperature: float = 1.0, query: int = 1,
                         inputs: Sequence[float] = ARTICLE_INPUTS) -> plt.Figure:
     """Widget figure: the weights of query ``query`` (1-based) and all outputs y_i at this temperature."""
@@ -112,6 +130,9 @@ def plot_worked_example(temperature: float = 1.0, query: int = 1,
     ax_y.axhspan(xs.min(), xs.max(), color="#dddddd", alpha=0.4, label="range of the inputs")
     for i, y in enumerate(ex.outputs.tolist(), start=1):
         ax_y.annotate(f"{y:.4f}", (i, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax_y.plot([query], [ex.outputs[query - 1].item()], "o", ms=12, mfc="none", mec="#c44e52", label=f"y_{query}")
+    span = max(float(xs.max() - xs.min()), 1e-9)
+    ax_y.set_ylim(xs.min() - 0.1 * span, xs.max() + 0.2 * span)
     ax_y.set_xticks(range(1, n + 1))
     ax_y.set_xlabel("position i")
     ax_y.set_title("outputs: weighted averages stay inside the inputs' range")

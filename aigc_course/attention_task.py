@@ -16,12 +16,14 @@ measured on sequences the model never saw.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .attention import MultiHeadAttention, TransformerBlock, causal_mask
+from .attention_demos import plot_attention
 from .validate import require_choice, require_float, require_int, require_tensor
 
 TASKS = ("reverse", "sort")
@@ -189,3 +191,42 @@ def attention_view(model: AttentionSequenceModel, tokens: torch.Tensor | list[in
     logits, weights = model(tokens.unsqueeze(0).to(device), mask=mask)
     model.train(was_training)
     return weights[0].mean(1).cpu(), logits[0].argmax(-1).cpu()
+
+
+def parse_digits(text: str, length: int, vocab: int = 10) -> torch.Tensor:
+    """Widget input such as ``"5 9 4 8 3 3 1 1"`` or ``"59483311"`` -> int64 ``[length]`` (digits < ``vocab``)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    require_int("length", length, minimum=1)
+    require_int("vocab", vocab, minimum=2, maximum=10)
+    digits = [c for c in text if not c.isspace() and c != ","]
+    if len(digits) != length or not all(c.isdigit() and int(c) < vocab for c in digits):
+        raise ValueError(f"text must hold exactly {length} digits in 0..{vocab - 1}, got {text!r}")
+    return torch.tensor([int(c) for c in digits], dtype=torch.int64)
+
+
+def plot_task_attention(model: AttentionSequenceModel, tokens: torch.Tensor | list[int], task: str,
+                        causal: bool = False) -> plt.Figure:
+    """Widget figure: the head-averaged attention map of every layer for one sequence.
+
+    Keys are labelled with the input digits, queries with the model's output and, after a
+    slash, the correct one when it differs; the title gives the number of correct outputs.
+    """
+    require_choice("task", task, TASKS)
+    tokens = torch.as_tensor(tokens, dtype=torch.int64)
+    weights, predictions = attention_view(model, tokens, causal=causal)
+    target = task_targets(task, tokens.unsqueeze(0))[0]
+    n_layers = weights.shape[0]
+    fig, axes = plt.subplots(1, n_layers, figsize=(5.2 * n_layers, 4.3), squeeze=False)
+    key_labels = [f"{d}" for d in tokens.tolist()]
+    query_labels = [f"{p}" if p == t else f"{p}/{t} ✗" for p, t in zip(predictions.tolist(), target.tolist())]
+    correct = int((predictions == target).sum())
+    for layer, ax in enumerate(axes[0]):
+        plot_attention(weights[layer], query_labels, key_labels, ax=ax,
+                       title=f"layer {layer + 1} of {n_layers}" if n_layers > 1 else "attention weights")
+        ax.set_xlabel("key: input digit at each position")
+        ax.set_ylabel("query: output digit" + (" (pred/true)" if correct < len(target) else ""))
+    fig.suptitle(f"{task} {tokens.tolist()}{' with the causal mask' if causal else ''}: "
+                 f"{correct}/{len(target)} outputs correct", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from aigc_course.attention import attention_loops, scaled_dot_product_attention  # noqa: E402
-from aigc_course.attention_demos import (article_claims, plot_attention, plot_saturation,  # noqa: E402
+from aigc_course.attention_demos import (article_claims, article_pseudocode, plot_attention, plot_saturation,  # noqa: E402
                                          plot_worked_example, saturation_stats, worked_example)
 
 ISSUE_W1 = [0.0117, 0.0317, 0.0861, 0.2341, 0.6364]
@@ -107,3 +107,9 @@ def test_plot_attention_validates_labels():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="labels"):
         plot_attention(torch.eye(3), list("ab"), list("xyz"))
+
+
+def test_article_pseudocode_run_literally():
+    assert article_pseudocode([1, 2, 3, 4, 5]) == [75.0, 150.0, 225.0, 300.0, 375.0]  # x_i * x_n * sum_j x_j
+    with pytest.raises(ValueError, match="non-empty"):
+        article_pseudocode([])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aigc_course.attention_task import (AttentionSequenceModel, attention_view, encode_sequences,
+from aigc_course.attention_task import (AttentionSequenceModel, attention_view, encode_sequences, parse_digits,
+                                        plot_task_attention,
                                         evaluate_sequence_task, task_batch, task_targets, task_test_set,
                                         train_sequence_task)
 
@@ -86,3 +87,31 @@ def test_training_validation():
         evaluate_sequence_task(model, torch.zeros(2, 3, dtype=torch.int64), torch.zeros(2, 4, dtype=torch.int64))
     with pytest.raises(ValueError, match="shape"):
         attention_view(model, [1, 2])
+
+
+def test_parse_digits():
+    assert parse_digits("5 9 4, 8", 4).tolist() == [5, 9, 4, 8]
+    assert parse_digits("5948", 4).tolist() == [5, 9, 4, 8]
+    for bad in ("594", "59481", "59a8"):
+        with pytest.raises(ValueError, match="exactly 4 digits"):
+            parse_digits(bad, 4)
+    with pytest.raises(ValueError, match="0..5"):
+        parse_digits("5968", 4, vocab=6)
+
+
+def test_plot_task_attention():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    model = AttentionSequenceModel(vocab=10, length=4, d_model=8, n_blocks=2)
+    fig = plot_task_attention(model, [3, 1, 2, 0], "sort", causal=True)
+    heatmaps = [ax for ax in fig.axes if ax.get_images()]
+    assert len(heatmaps) == 2
+    shown = heatmaps[0].get_images()[0].get_array()
+    weights, predictions = attention_view(model, [3, 1, 2, 0], causal=True)
+    assert shown.shape == (4, 4) and abs(shown - weights[0].numpy()).max() < 1e-6
+    assert f"{int((predictions == torch.tensor([0, 1, 2, 3])).sum())}/4 outputs correct" in fig._suptitle.get_text()
+    plt.close(fig)
