@@ -385,7 +385,7 @@ print(f"max |ours - nn.MultiheadAttention|: output {(got - expected).abs().max()
 # %%
 def causal_mask(n: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Bool [n, n], True where key j <= query i (each position sees itself and the past)."""
-    # Hint: torch.ones(n, n, dtype=torch.bool).tril() keeps the lower triangle, diagonal included.
+    # Hint: torch.tril keeps the lower triangle of a matrix, diagonal included; mind the dtype.
     # BEGIN SOLUTION (Exercise 4.3: the causal mask)
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
