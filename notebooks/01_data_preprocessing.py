@@ -57,7 +57,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from aigc_course.config import budget, get_device, seed_everything
+from aigc_course.config import budget, get_device, is_fast_mode, seed_everything
 from aigc_course.data import images_to_symmetric, images_to_unit, load_mnist
 from aigc_course.plotting import plot_curves, show_images
 
@@ -201,7 +201,7 @@ features = image_features(dirty[passed])
 worst = torch.stack([robust_z(values) for values in features.values()], 1).abs().max(1).values
 is_noise = truth[passed] == 3
 fig, ax = plt.subplots(figsize=(7, 3))
-bins = torch.logspace(-1, 3, 60).tolist()
+bins = torch.logspace(-2, 2, 60).tolist()
 ax.hist(worst[~is_noise].tolist(), bins=bins, alpha=0.7, label="clean digits")
 ax.hist(worst[is_noise].tolist(), bins=bins, alpha=0.7, label="planted noise images")
 ax.axvline(3.5, color="k", ls="--", label="threshold 3.5")
@@ -522,7 +522,10 @@ Augmentation changed the test accuracy by **{100 * (augmented['test_acc'] - plai
 and the cross-validation accuracy by **{100 * diff_mean:+.2f} ± {100 * diff_std:.2f} points** (per-fold differences).
 The cleaner found **{cleaning_scores['recall']:.1%}** of the planted corruptions and flagged
 **{cleaning_scores['false_positive_rate']:.2%}** of the clean images.
-"""))
+""" + ("""
+**Fast mode:** these classifiers trained for only a few steps, so their accuracies say nothing about
+augmentation. Run the notebook without `AIGC_COURSE_FAST` for the real comparison.
+""" if is_fast_mode() else "")))
 
 # %% [markdown]
 # **What to remember.**
