@@ -217,6 +217,8 @@ def inject_corruption(images: torch.Tensor, generator: torch.Generator, per_kind
     * out_of_range: the digit left on the 0-255 scale (x * 255, a forgotten division).
     """
     x = _flat(images).clone()
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     per_kind = require_int("per_kind", per_kind, minimum=1)
     n, h, w = x.shape
     kinds = len(CORRUPTION_KINDS) - 1

@@ -14,7 +14,6 @@ The classifier experiments reuse :class:`aigc_course.classifier.DigitClassifier`
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import matplotlib.pyplot as plt
@@ -23,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .classifier import DigitClassifier, accuracy, train_classifier
 from .overview import _box, _panel  # the course's diagram boxes (chapter 00)
-from .validate import require_int, require_tensor
+from .validate import require_float, require_int, require_tensor
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -43,8 +42,8 @@ def unit_to_uint8(x: torch.Tensor) -> torch.Tensor:
 def symmetric_to_uint8(y: torch.Tensor) -> torch.Tensor:
     """Inverse of ``images_to_symmetric``: y in [-1, 1] -> round(127.5 (y + 1)) clipped to {0..255}, uint8.
 
-    Rounding (not truncation) makes the round trip exact: 127.5 (y + 1) can come out as
-    199.99998 in float32. Clipping keeps a generator's slightly-out-of-range output from
+    Rounding (not truncation) makes the round trip exact: for p = 1, 127.5 (y + 1) comes out
+    as 0.99999994 in float32, which truncation would turn into 0. Clipping keeps a generator's slightly-out-of-range output from
     wrapping around (256 would become 0 in uint8).
     """
     require_tensor("y", y, floating=True)
@@ -52,7 +51,7 @@ def symmetric_to_uint8(y: torch.Tensor) -> torch.Tensor:
 
 
 def fit_standardization(train_images: torch.Tensor) -> tuple[float, float]:
-    """Mean and standard deviation of every pixel of the *training* images (float, any shape).
+    """The mean and standard deviation over all pixels of the *training* images: two numbers (any shape).
 
     std is the population standard deviation sqrt(mean((x - mean)^2)), computed in float64.
     """
@@ -72,16 +71,14 @@ def fit_standardization(train_images: torch.Tensor) -> tuple[float, float]:
 def standardize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """z = (x - mean) / std (same shape and dtype)."""
     require_tensor("x", x, floating=True)
-    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
-        raise ValueError(f"mean must be finite and std finite and > 0, got mean={mean}, std={std}")
+    mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
     return (x - mean) / std
 
 
 def unstandardize(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Inverse of :func:`standardize`: x = z * std + mean."""
     require_tensor("z", z, floating=True)
-    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
-        raise ValueError(f"mean must be finite and std finite and > 0, got mean={mean}, std={std}")
+    mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
     return z * std + mean
 
 
@@ -132,8 +129,9 @@ def train_digit_classifier(train_x: torch.Tensor, train_y: torch.Tensor, *, epoc
                            progress: bool = True) -> tuple[DigitClassifier, dict[str, list[float]]]:
     """A fresh, seeded :class:`DigitClassifier` trained by ``train_classifier``; returns (model, history).
 
-    Images ``[N, 28, 28]`` float in [0, 1]. The seed fixes the initial weights, the batch
-    order and the augmentation draws, so with and without augmentation start from the same net.
+    Images ``[N, 28, 28]`` float in [0, 1]. The seed fixes the initial weights and dropout masks
+    (through ``torch.manual_seed(seed)``), the batch order and the augmentation draws, so runs with
+    and without augmentation start from the same network and see the same batches.
     """
     require_int("seed", seed, minimum=0)
     torch.manual_seed(seed)
