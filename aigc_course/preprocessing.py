@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .classifier import DigitClassifier, accuracy, train_classifier
-from .overview import _box, _panel  # the course's diagram boxes (chapter 00)
+from .overview import diagram_arrow, diagram_box, diagram_panel  # the course's diagram parts (chapter 00)
 from .validate import require_float, require_int, require_tensor
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -182,24 +182,12 @@ def mean_and_std(values: list[float]) -> tuple[float, float]:
 
 
 
-def _link(ax: plt.Axes, boxes: dict[str, tuple[float, float, float]], start: str, end: str, text: str = "") -> None:
-    """An arrow from the edge of box ``start`` to the edge of box ``end`` (boxes: name -> (x, y, width))."""
-    (x0, y0, w0), (x1, y1, w1) = boxes[start], boxes[end]
-    sign = 1 if x1 >= x0 else -1
-    a, b = (x0 + sign * w0 / 2, y0), (x1 - sign * w1 / 2, y1)
-    ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="-|>", color="#333333", lw=1.2, shrinkA=2, shrinkB=2))
-    if text:
-        ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.2, text, ha="center", fontsize=7.5, color="#333333")
-
-
 def _draw(ax: plt.Axes, title: str, boxes: dict[str, tuple[float, float, float, str, str]],
           links: list[tuple[str, str, str]]) -> None:
-    _panel(ax, title)
-    for x, y, width, text, kind in boxes.values():
-        _box(ax, x, y, text, kind, width=width)
-    geometry = {name: (x, y, width) for name, (x, y, width, _, _) in boxes.items()}
+    diagram_panel(ax, title)
+    geometry = {name: diagram_box(ax, x, y, text, kind, width=width) for name, (x, y, width, text, kind) in boxes.items()}
     for start, end, text in links:
-        _link(ax, geometry, start, end, text)
+        diagram_arrow(ax, geometry[start], geometry[end], text)
 
 
 def draw_preprocessing_in_pipelines() -> plt.Figure:
