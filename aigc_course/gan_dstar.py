@@ -26,7 +26,7 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from .gan import discriminator_loss
-from .gan_toy import mlp
+from .gan_toy import mlp, one_cpu_thread
 from .validate import require_float, require_int, require_tensor
 
 # What "the trained D matches D*" means in chapter 02 (checked by tests/test_gan_dstar.py):
@@ -120,8 +120,9 @@ def train_discriminator_1d(p_data: GaussianMixture1D, p_g: GaussianMixture1D, st
     """Train D (an MLP 1 -> 64 -> 64 -> 1 giving logits) to separate p_data from a *fixed* p_g.
 
     Each step draws ``batch_size`` fresh samples of each density and takes an Adam step on
-    :func:`~aigc_course.gan.discriminator_loss`; the learning rate decays linearly to 0. Returns the
-    network (in eval mode) and the loss of every step (an estimate of -V(D, G)).
+    :func:`~aigc_course.gan.discriminator_loss`; the learning rate decays linearly to 0. On the CPU it
+    runs with one torch thread (see :func:`~aigc_course.gan_toy.one_cpu_thread`). Returns the network
+    (in eval mode) and the loss of every step (an estimate of -V(D, G)).
     """
     for name, density in (("p_data", p_data), ("p_g", p_g)):
         if not isinstance(density, GaussianMixture1D):
@@ -131,6 +132,12 @@ def train_discriminator_1d(p_data: GaussianMixture1D, p_g: GaussianMixture1D, st
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
     require_int("seed", seed, minimum=0)
     device = torch.device(device)
+    with one_cpu_thread(device):
+        return _train_1d(p_data, p_g, steps, batch_size, lr, seed, device, progress)
+
+
+def _train_1d(p_data: GaussianMixture1D, p_g: GaussianMixture1D, steps: int, batch_size: int, lr: float, seed: int,
+              device: torch.device, progress: bool) -> tuple[nn.Module, list[float]]:
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
     model = mlp(1, 1, hidden=64, depth=2).to(device)

@@ -84,7 +84,7 @@ def plot_snapshot(snapshot: Snapshot, ring: GaussianRing, ax: plt.Axes | None = 
     ax.set_xticks([])
     ax.set_yticks([])
     c = snapshot.coverage
-    ax.set_title(title or f"step {snapshot.step}: {c.modes_covered}/{ring.n_modes} modes, "
+    ax.set_title(title or f"step {snapshot.step}\n{c.modes_covered}/{ring.n_modes} modes, "
                           f"{100 * c.high_quality_share:.0f}% within 3σ", fontsize=9)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="D(x)")
@@ -97,14 +97,14 @@ def snapshots_figure(runs: Mapping[str, ToyRun], index: int) -> plt.Figure:
         raise ValueError("runs must be a non-empty mapping of name -> ToyRun")
     shortest = min(len(r.snapshots) for r in runs.values())
     require_int("index", index, minimum=0, maximum=shortest - 1)
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.0 * len(runs) + 0.8, 4.1), squeeze=False)
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.0 * len(runs) + 0.8, 4.3), squeeze=False, layout="constrained")
     for (name, run), ax in zip(runs.items(), axes[0]):
         snap = run.snapshots[index]
         c = snap.coverage
         plot_snapshot(snap, run.ring, ax=ax, colorbar=False,
                       title=f"{name}\nstep {snap.step}/{run.config.steps}: {c.modes_covered}/{run.ring.n_modes} modes, "
                             f"{100 * c.high_quality_share:.0f}% within 3σ")
-    fig.colorbar(axes[0][0].images[0], ax=list(axes[0]), fraction=0.03, pad=0.02, label="D(x)")
+    fig.colorbar(axes[0][0].images[0], ax=list(axes[0]), shrink=0.8, label="D(x)")
     return fig
 
 
@@ -114,10 +114,10 @@ def snapshot_row(run: ToyRun, count: int = 5, title: str | None = None) -> plt.F
         raise TypeError(f"run must be a ToyRun, got {type(run).__name__}")
     require_int("count", count, minimum=1, maximum=len(run.snapshots))
     picks = [run.snapshots[round(i * (len(run.snapshots) - 1) / max(count - 1, 1))] for i in range(count)]
-    fig, axes = plt.subplots(1, count, figsize=(2.9 * count + 0.8, 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, count, figsize=(3.0 * count + 0.8, 3.5), squeeze=False, layout="constrained")
     for snap, ax in zip(picks, axes[0]):
         plot_snapshot(snap, run.ring, ax=ax, colorbar=False)
-    fig.colorbar(axes[0][0].images[0], ax=list(axes[0]), fraction=0.02, pad=0.01, label="D(x)")
+    fig.colorbar(axes[0][0].images[0], ax=list(axes[0]), shrink=0.8, label="D(x)")
     if title:
         fig.suptitle(title)
     return fig

@@ -12,9 +12,11 @@ the samples. The figures are in :mod:`aigc_course.gan_plots`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -117,6 +119,23 @@ def decision_surface(discriminator: nn.Module, extent: float, resolution: int = 
     return torch.sigmoid(logits).reshape(resolution, resolution).cpu()
 
 
+@contextlib.contextmanager
+def one_cpu_thread(device: torch.device) -> Iterator[None]:
+    """Run the block with one intra-op torch thread when ``device`` is the CPU, then restore the count.
+
+    The playground's networks are so small that splitting each operation across threads only adds
+    synchronisation: measured on a loaded 2-core machine, 500 steps took 3-6 s with one thread and 76 s
+    with two. Other processes (and the other core) are left alone.
+    """
+    previous = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 @dataclass(frozen=True)
 class ToyGANConfig:
     """Everything that defines one playground run (networks, optimizer, schedule, seed)."""
@@ -180,20 +199,33 @@ def _snapshot_steps(steps: int, n: int) -> list[int]:
 
 
 def train_toy_gan(ring: GaussianRing, config: ToyGANConfig, device: torch.device | str = "cpu",
-                  progress: bool = True, snapshot_points: int = 1000) -> ToyRun:
+                  progress: bool = True, snapshot_points: int = 1000,
+                  step: Callable[..., StepLosses] | None = None) -> ToyRun:
     """Train a GAN on ``ring`` with :func:`~aigc_course.gan.gan_training_step`; keep snapshots.
 
-    Each step draws a fresh real batch and fresh noise z ~ N(0, I) (seeded CPU generator, so
-    results do not depend on the device), runs one D update and ``config.generator_steps`` G updates
+    Each step draws a fresh real batch and fresh noise z ~ N(0, I) (from a seeded CPU generator, so
+    the random draws do not depend on the device), runs one D update and ``config.generator_steps`` G updates
     (extra ones through :func:`~aigc_course.gan.generator_step`). ``config.n_snapshots`` snapshots are
     spread evenly over the run, the first before training; each scores G on the same
     ``config.eval_samples`` noise vectors, and the last one's coverage is the run's ``coverage``.
-    ``seconds`` is the wall-clock time of the whole call, snapshots included.
+    ``seconds`` is the wall-clock time of the whole call, snapshots included. ``step`` replaces
+    :func:`~aigc_course.gan.gan_training_step` (same signature), e.g. by a learner's own version.
+    On the CPU the run uses one torch thread (:func:`one_cpu_thread`).
     """
     if not isinstance(ring, GaussianRing) or not isinstance(config, ToyGANConfig):
         raise TypeError("ring must be a GaussianRing and config a ToyGANConfig")
     require_int("snapshot_points", snapshot_points, minimum=1)
+    if step is None:
+        step = gan_training_step
+    elif not callable(step):
+        raise TypeError(f"step must be a function like gan_training_step, got {type(step).__name__}")
     device = torch.device(device)
+    with one_cpu_thread(device):
+        return _train(ring, config, device, progress, snapshot_points, step)
+
+
+def _train(ring: GaussianRing, config: ToyGANConfig, device: torch.device, progress: bool, snapshot_points: int,
+           step: Callable[..., StepLosses]) -> ToyRun:
     start = time.perf_counter()
     torch.manual_seed(config.seed)
     generator = mlp(config.latent_dim, 2, config.hidden, config.depth).to(device)
@@ -207,20 +239,19 @@ def train_toy_gan(ring: GaussianRing, config: ToyGANConfig, device: torch.device
     extent = 1.5 * ring.radius + 4 * ring.std
     wanted = set(_snapshot_steps(config.steps, config.n_snapshots))
 
-    def snapshot(step: int) -> Snapshot:
+    def snapshot(at: int) -> Snapshot:
         with torch.no_grad():
             samples = generator(eval_noise).cpu()
-        return Snapshot(step, samples[:snapshot_points], decision_surface(discriminator, extent), extent,
+        return Snapshot(at, samples[:snapshot_points], decision_surface(discriminator, extent), extent,
                         mode_coverage(samples, ring))
 
     snapshots = [snapshot(0)] if 0 in wanted else []
     d_losses: list[float] = []
     g_losses: list[float] = []
-    for step in tqdm(range(1, config.steps + 1), desc="toy GAN", disable=not progress, mininterval=0.5):
+    for number in tqdm(range(1, config.steps + 1), desc="toy GAN", disable=not progress, mininterval=0.5):
         real = ring.sample(config.batch_size, rng).to(device)
         noise = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
-        losses: StepLosses = gan_training_step(generator, discriminator, g_opt, d_opt, real, noise,
-                                               saturating=config.saturating)
+        losses = step(generator, discriminator, g_opt, d_opt, real, noise, saturating=config.saturating)
         for _ in range(config.generator_steps - 1):
             extra = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
             generator_step(generator, discriminator, g_opt, extra, saturating=config.saturating)
@@ -228,7 +259,7 @@ def train_toy_gan(ring: GaussianRing, config: ToyGANConfig, device: torch.device
             schedule.step()
         d_losses.append(losses.discriminator)
         g_losses.append(losses.generator)
-        if step in wanted:
-            snapshots.append(snapshot(step))
+        if number in wanted:
+            snapshots.append(snapshot(number))
     return ToyRun(config, ring, d_losses, g_losses, snapshots, snapshots[-1].coverage,
                   time.perf_counter() - start, generator, discriminator)

@@ -180,3 +180,20 @@ def test_mlp_shapes():
     assert net(torch.zeros(5, 2)).shape == (5, 1)
     assert sum(isinstance(m, nn.Linear) for m in net) == 4
     assert isinstance(ModeCoverage(1, 0.5, (0.5,)), ModeCoverage)
+
+
+def test_one_cpu_thread_restores_the_thread_count():
+    from aigc_course.gan_toy import one_cpu_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_cpu_thread(torch.device("cpu")):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError):
+            with one_cpu_thread(torch.device("cpu")):
+                raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
