@@ -5,8 +5,8 @@ The value function of the two-player game (Goodfellow et al., 2014) is
     V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],   min_G max_D V(D, G).
 
 Networks output *logits* l; D(x) = sigmoid(l). Losses are computed from logits with
-``binary_cross_entropy_with_logits`` (never ``log(sigmoid(l))``, which underflows to -inf
-once sigmoid(l) rounds to 0, e.g. l = -104 in float32):
+``binary_cross_entropy_with_logits``, never as ``log(sigmoid(l))``: in float32 that is -inf for
+l <= -89 (sigmoid rounds to 0), and ``log(1 - sigmoid(l))`` is -inf already for l >= 17.
 
 * discriminator:  L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]      (= -V, minimized)
 * generator, minimax ("saturating"):     L_G = E_z[log(1 - D(G(z)))]

@@ -146,17 +146,19 @@ print(f"-(mean D loss of the last 100 steps) = {-sum(d_losses[-100:]) / 100:.5f}
 # ## 3. The losses, from logits · 损失函数
 #
 # Networks output a **logit (对数几率)** $\ell$ and $D = \sigma(\ell) = 1 / (1 + e^{-\ell})$. Never compute
-# $\log \sigma(\ell)$ as `torch.log(torch.sigmoid(l))`: in float32, $\sigma(-120)$ rounds to $0$ and the
-# log is $-\infty$ (and $\sigma(120)$ rounds to 1, so $\log(1 - \sigma(120)) = -\infty$). PyTorch's
-# `F.binary_cross_entropy_with_logits(l, y)` computes $-[y \log \sigma(\ell) + (1-y)\log(1-\sigma(\ell))]$
-# directly from $\ell$ and stays exact:
+# $\log \sigma(\ell)$ as `torch.log(torch.sigmoid(l))`: in float32, $e^{89}$ overflows, $\sigma(-89)$
+# rounds to $0$ and its log is $-\infty$. Worse, $\log(1 - \sigma(\ell))$ breaks for quite ordinary logits:
+# $\sigma(17)$ rounds to exactly 1. PyTorch's `F.binary_cross_entropy_with_logits(l, y)` computes
+# $-[y \log \sigma(\ell) + (1-y)\log(1-\sigma(\ell))]$ directly from $\ell$ and stays accurate
+# (exact values: $\log \sigma(\ell) \approx \ell$ for $\ell \ll 0$, $\log(1 - \sigma(\ell)) \approx -\ell$ for $\ell \gg 0$):
 
 # %%
-l = torch.tensor([-120.0, 120.0])
-print("log(sigmoid(-120)), naive:        ", torch.log(torch.sigmoid(l[0])).item())
-print("log(1 - sigmoid(120)), naive:     ", torch.log(1 - torch.sigmoid(l[1])).item())
-print("-BCE_with_logits(-120, label 1):  ", -F.binary_cross_entropy_with_logits(l[:1], torch.ones(1)).item())
-print("-BCE_with_logits(120, label 0):   ", -F.binary_cross_entropy_with_logits(l[1:], torch.zeros(1)).item())
+print(" logit | naive log(sigmoid(l)) | -BCE_with_logits(l, 1) | naive log(1 - sigmoid(l)) | -BCE_with_logits(l, 0)")
+for value in (-120.0, -89.0, -88.0, 15.0, 17.0, 120.0):
+    l = torch.tensor([value])
+    print(f"{value:6.0f} | {torch.log(torch.sigmoid(l)).item():21.4f} | "
+          f"{-F.binary_cross_entropy_with_logits(l, torch.ones(1)).item():22.4f} | "
+          f"{torch.log(1 - torch.sigmoid(l)).item():25.4f} | {-F.binary_cross_entropy_with_logits(l, torch.zeros(1)).item():22.4f}")
 
 # %% [markdown]
 # **Exercise 2.1 · the discriminator loss.** Minimizing $L_D = -V$ maximizes $V$. On a batch of real
