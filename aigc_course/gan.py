@@ -115,23 +115,45 @@ def _require_parts(generator: nn.Module, discriminator: nn.Module, **optimizers:
             raise TypeError(f"{name} must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
 
 
-def discriminator_step(generator: nn.Module, discriminator: nn.Module, d_optimizer: torch.optim.Optimizer,
-                       real: torch.Tensor, noise: torch.Tensor) -> float:
-    """One update of D on ``real`` ``[B, ...]`` and on fakes G(``noise``) ``[B_z, latent...]``; returns L_D.
-
-    The fakes are *detached*: L_D's gradient stops at G's output, so G's parameters receive no
-    gradient and (only ``d_optimizer`` steps) are left unchanged.
-    """
-    _require_parts(generator, discriminator, d_optimizer=d_optimizer)
-    require_tensor("real", real, floating=True)
-    require_tensor("noise", noise, floating=True)
-    with torch.no_grad():  # the same as G(noise).detach(), without building G's graph at all
-        fake = generator(noise)
+def _update_discriminator(discriminator: nn.Module, d_optimizer: torch.optim.Optimizer, real: torch.Tensor,
+                          fake: torch.Tensor) -> float:
     d_optimizer.zero_grad(set_to_none=True)
     d_loss = discriminator_loss(discriminator(real), discriminator(fake))
     d_loss.backward()
     d_optimizer.step()
     return d_loss.item()
+
+
+def _update_generator(discriminator: nn.Module, g_optimizer: torch.optim.Optimizer, fake: torch.Tensor,
+                      saturating: bool) -> float:
+    frozen = [p for p in discriminator.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)  # G's loss needs D's function, not gradients for D's weights
+    try:
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss = generator_loss(discriminator(fake), saturating=saturating)
+        g_loss.backward()
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+    g_optimizer.step()
+    return g_loss.item()
+
+
+def discriminator_step(generator: nn.Module, discriminator: nn.Module, d_optimizer: torch.optim.Optimizer,
+                       real: torch.Tensor, noise: torch.Tensor) -> float:
+    """One update of D on ``real`` ``[B, ...]`` and on fakes G(``noise``) ``[B_z, latent...]``; returns L_D.
+
+    The fakes carry no graph back to G (here computed under ``torch.no_grad()``, the same as
+    ``G(noise).detach()``): L_D's gradient stops at G's output, so G's parameters receive no gradient
+    and (only ``d_optimizer`` steps) are left unchanged.
+    """
+    _require_parts(generator, discriminator, d_optimizer=d_optimizer)
+    require_tensor("real", real, floating=True)
+    require_tensor("noise", noise, floating=True)
+    with torch.no_grad():
+        fake = generator(noise)
+    return _update_discriminator(discriminator, d_optimizer, real, fake)
 
 
 def generator_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torch.optim.Optimizer,
@@ -144,18 +166,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: 
     _require_parts(generator, discriminator, g_optimizer=g_optimizer)
     require_tensor("noise", noise, floating=True)
     _require_bool("saturating", saturating)
-    frozen = [p for p in discriminator.parameters() if p.requires_grad]
-    for p in frozen:
-        p.requires_grad_(False)  # G's loss needs D's function, not gradients for D's weights
-    try:
-        g_optimizer.zero_grad(set_to_none=True)
-        g_loss = generator_loss(discriminator(generator(noise)), saturating=saturating)
-        g_loss.backward()
-    finally:
-        for p in frozen:
-            p.requires_grad_(True)
-    g_optimizer.step()
-    return g_loss.item()
+    return _update_generator(discriminator, g_optimizer, generator(noise), saturating)
 
 
 def gan_training_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torch.optim.Optimizer,
@@ -163,18 +174,24 @@ def gan_training_step(generator: nn.Module, discriminator: nn.Module, g_optimize
                       saturating: bool = False) -> StepLosses:
     """One GAN step: update D on real and *detached* fakes, then update G through a D that does not change.
 
-    1. D-step (:func:`discriminator_step`): L_D(D(real), D(G(z).detach())); only ``d_optimizer``
+    ``fake = G(noise)`` is computed once (one forward pass of G, with its graph), then:
+
+    1. D-step (as :func:`discriminator_step`): L_D(D(real), D(fake.detach())); only ``d_optimizer``
        steps, and the detach keeps gradients out of G.
-    2. G-step (:func:`generator_step`): L_G(D(G(z))) with the *updated* D, whose parameters are
+    2. G-step (as :func:`generator_step`): L_G(D(fake)) with the *updated* D, whose parameters are
        frozen, so gradients reach G only and only ``g_optimizer`` steps.
 
-    ``real`` ``[B, ...]`` is a batch of data, ``noise`` ``[B_z, latent...]`` the generator's input
-    (the same noise is used in both half-steps). Returns both losses as floats; the D loss is
-    measured before D's update, the G loss with the updated D.
+    ``real`` ``[B, ...]`` is a batch of data, ``noise`` ``[B_z, latent...]`` the generator's input.
+    Returns both losses as floats; the D loss is measured before D's update, the G loss with the
+    updated D.
     """
     _require_parts(generator, discriminator, g_optimizer=g_optimizer, d_optimizer=d_optimizer)
     if g_optimizer is d_optimizer:
         raise ValueError("g_optimizer and d_optimizer must be two different optimizers (one per network)")
-    d_loss = discriminator_step(generator, discriminator, d_optimizer, real, noise)
-    g_loss = generator_step(generator, discriminator, g_optimizer, noise, saturating=saturating)
+    require_tensor("real", real, floating=True)
+    require_tensor("noise", noise, floating=True)
+    _require_bool("saturating", saturating)
+    fake = generator(noise)
+    d_loss = _update_discriminator(discriminator, d_optimizer, real, fake.detach())
+    g_loss = _update_generator(discriminator, g_optimizer, fake, saturating)
     return StepLosses(discriminator=d_loss, generator=g_loss)

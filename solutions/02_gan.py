@@ -290,8 +290,8 @@ from aigc_course.checks.gan import check_gan_training_step
 gan_training_step = check_gan_training_step(gan_training_step)
 
 # %% [markdown]
-# The package splits the step into its two halves, `discriminator_step` and `generator_step`
-# (chapter 05 uses them too). Measure what each half does to the *other* network:
+# The package also offers the two halves separately, `discriminator_step` and `generator_step`.
+# Measure what each half does to the *other* network:
 
 # %%
 from aigc_course.gan import discriminator_step, generator_step
