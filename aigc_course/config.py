@@ -60,8 +60,10 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"toy_steps": 200, "toy_batch": 128, "dstar_steps": 200},
     },
     "vae": {
-        "full": {"epochs": 10, "train_subset": None, "latent2d_epochs": 10},
-        "fast": {"epochs": 1, "train_subset": 2000, "latent2d_epochs": 1},
+        "full": {"epochs": 12, "mlp_epochs": 10, "train_subset": None, "test_subset": None, "latent2d_epochs": 10,
+                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 5, "iwae_images": 1000, "iwae_k": 200},
+        "fast": {"epochs": 2, "mlp_epochs": 2, "train_subset": 2000, "test_subset": 1000, "latent2d_epochs": 2,
+                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 1, "iwae_images": 100, "iwae_k": 20},
     },
     "attention": {
         "full": {"task_steps": 1500},
