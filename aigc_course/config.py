@@ -62,8 +62,8 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     "vae": {
         "full": {"epochs": 12, "mlp_epochs": 10, "train_subset": None, "test_subset": None, "latent2d_epochs": 10,
                  "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 5, "iwae_images": 1000, "iwae_k": 200},
-        "fast": {"epochs": 2, "mlp_epochs": 2, "train_subset": 2000, "test_subset": 1000, "latent2d_epochs": 2,
-                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 1, "iwae_images": 100, "iwae_k": 20},
+        "fast": {"epochs": 2, "mlp_epochs": 3, "train_subset": 6000, "test_subset": 1000, "latent2d_epochs": 3,
+                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 2, "iwae_images": 100, "iwae_k": 20},
     },
     "attention": {
         "full": {"task_steps": 1500},

@@ -191,13 +191,12 @@ def importance_weighted_nll(model: nn.Module, images: torch.Tensor, *, k: int = 
 
 
 def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
-              beta: float = 1.0, seed: int = 0, cosine: bool = False, eval_images: torch.Tensor | None = None,
+              beta: float = 1.0, seed: int = 0, eval_images: torch.Tensor | None = None,
               device: torch.device | str | None = None, progress: bool = True) -> dict[str, list[float]]:
     """Train encoder and decoder jointly with Adam on the negative ELBO; return the history.
 
     ``images``: float ``[N, 1, 28, 28]`` in [0, 1]. Every step: ``forward_loss`` -> one
     backward pass through decoder *and* encoder -> one optimizer step on all parameters.
-    With ``cosine=True`` the learning rate falls from ``lr`` to 0 along a cosine over all steps.
     History: per step ``step_loss``, ``step_reconstruction``, ``step_kl``; per epoch ``loss``,
     ``reconstruction``, ``kl`` (training means), ``seconds`` (cumulative training time, evaluation
     excluded) and, with ``eval_images``, ``eval_loss``, ``eval_reconstruction``, ``eval_kl``.
@@ -213,9 +212,6 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
     torch.manual_seed(require_int("seed", seed, minimum=0))  # the eps of reparameterize
     batches = InMemoryBatches(images, batch_size=batch_size, shuffle=True, seed=seed, device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # ONE optimizer over encoder + decoder
-    if not isinstance(cosine, bool):
-        raise TypeError(f"cosine must be a bool, got {type(cosine).__name__}")
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(batches)) if cosine else None
     keys = ["step_loss", "step_reconstruction", "step_kl", "loss", "reconstruction", "kl", "seconds"]
     history: dict[str, list[float]] = {key: [] for key in keys}
     if eval_images is not None:
@@ -230,8 +226,6 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()                                  # gradients for encoder AND decoder
             optimizer.step()
-            if schedule is not None:
-                schedule.step()
             values = torch.stack([t.detach() for t in terms]).cpu()
             sums += values * len(x)
             count += len(x)

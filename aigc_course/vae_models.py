@@ -110,10 +110,11 @@ class ConvVAE(VAEBase):
     flatten, fc (c2*7*7 -> hidden), fc (hidden -> 2 * latent_dim).
     Decoder: fc (latent_dim -> hidden), fc (hidden -> c2*7*7), transposed conv 4x4 stride 2
     (c2 -> c1, 7 -> 14), transposed conv 4x4 stride 2 (c1 -> 1, 14 -> 28) giving logits.
-    Strided convolutions (no pooling) keep it fast on a CPU.
+    Activations are SiLU, x * sigmoid(x). Strided convolutions (no pooling) and few channels
+    keep it fast on a CPU: 1.72 million multiply-adds per image forward, 2.6 times the MLP's 0.65 million.
     """
 
-    def __init__(self, latent_dim: int = 20, channels: tuple[int, int] = (32, 64), hidden: int = 256) -> None:
+    def __init__(self, latent_dim: int = 20, channels: tuple[int, int] = (16, 32), hidden: int = 256) -> None:
         super().__init__()
         self.latent_dim = require_int("latent_dim", latent_dim, minimum=1)
         if not (isinstance(channels, (tuple, list)) and len(channels) == 2):
@@ -122,15 +123,15 @@ class ConvVAE(VAEBase):
         self.channels = (c1, c2)
         self.hidden = require_int("hidden", hidden, minimum=1)
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),    # [B, c1, 14, 14]
-            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),   # [B, c2, 7, 7]
-            nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * latent_dim),
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.SiLU(),    # [B, c1, 14, 14]
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.SiLU(),   # [B, c2, 7, 7]
+            nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.SiLU(),
+            nn.Linear(hidden, 2 * latent_dim),                      # [B, 2 * latent_dim]: mu, logvar
         )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.ReLU(),
-            nn.Linear(hidden, c2 * 49), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # [B, c1, 14, 14]
+            nn.Linear(latent_dim, hidden), nn.SiLU(),
+            nn.Linear(hidden, c2 * 49), nn.SiLU(), nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.SiLU(),  # [B, c1, 14, 14]
             nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),              # [B, 1, 28, 28] logits
         )
 

@@ -307,3 +307,28 @@ def test_forward_loss_is_the_models_elbo():
     torch.manual_seed(1)
     logits, mu, logvar = model(x)
     assert torch.allclose(ours.loss, vae_loss(logits, x, mu, logvar, beta=2.0).loss)
+
+
+def _multiply_adds(model: nn.Module) -> int:
+    """Forward multiply-adds for one image, counted with hooks on Linear / Conv2d / ConvTranspose2d."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Linear):
+            total += module.in_features * module.out_features
+        elif isinstance(module, nn.Conv2d):
+            total += output[0].numel() * module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, nn.ConvTranspose2d):
+            total += inputs[0][0].numel() * module.out_channels * module.kernel_size[0] * module.kernel_size[1]
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    model(torch.rand(1, 1, 28, 28))
+    for h in handles:
+        h.remove()
+    return total
+
+
+def test_cost_per_image_stated_in_the_convvae_docstring():
+    conv, mlp = _multiply_adds(ConvVAE()), _multiply_adds(MLPVAE())
+    assert round(conv / 1e6, 2) == 1.72 and round(mlp / 1e6, 2) == 0.65 and round(conv / mlp, 1) == 2.6
