@@ -18,6 +18,8 @@ with beta = 1 for the true ELBO. Encoder and decoder are trained **jointly**: on
 one optimizer, one backward pass per batch (:func:`train_vae`).
 
 Models live in :mod:`aigc_course.vae_models`; latent-space tools in :mod:`aigc_course.vae_latent`.
+Chapter 06 reuses :func:`train_vae`, :func:`elbo_terms` / :func:`evaluate` (per-image -ELBO, e.g. the
+train-vs-test gap), :func:`reconstruction_nll` and :func:`save_vae` / :func:`load_vae` / :func:`checkpoint_path`.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     differentiable function of mu and logvar (the reparameterization trick).
     """
     _check_gaussian(mu, logvar)
-    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device) if generator is not None \
-        else torch.randn_like(mu)
+    if generator is None:
+        eps = torch.randn_like(mu)
+    else:  # draw on the generator's device (usually the CPU), then move: same numbers on every device
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=generator.device).to(mu.device)
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -144,8 +148,7 @@ def elbo_terms(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1000
     for start in range(0, len(images), batch_size):
         x = images[start:start + batch_size].to(device)
         mu, logvar = model.encode(x)
-        eps = torch.randn(mu.shape, generator=generator).to(device)
-        logits = model.decode(mu + torch.exp(0.5 * logvar) * eps)
+        logits = model.decode(reparameterize(mu, logvar, generator))
         rec.append(reconstruction_nll(logits, x.view_as(logits)).cpu())
         kl.append(gaussian_kl(mu, logvar).cpu())
     model.train(was_training)
@@ -217,7 +220,9 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
     if eval_images is not None:
         history.update(eval_loss=[], eval_reconstruction=[], eval_kl=[])
     elapsed = 0.0
-    bar = tqdm(total=epochs * len(batches), desc=f"VAE ({type(model).__name__})", disable=not progress, leave=False)
+    # mininterval and refresh=False below: redraw at most twice a second (a notebook drops messages it gets too fast)
+    bar = tqdm(total=epochs * len(batches), desc=f"VAE ({type(model).__name__})", disable=not progress, leave=False,
+               mininterval=0.5)
     for _ in range(epochs):
         model.train()
         sums, count, started = torch.zeros(3), 0, time.perf_counter()
@@ -231,8 +236,8 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
             count += len(x)
             for key, value in zip(keys[:3], values.tolist()):
                 history[key].append(value)
+            bar.set_postfix(loss=f"{values[0]:.1f}", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{values[0]:.1f}")
         elapsed += time.perf_counter() - started
         for key, value in zip(keys[3:6], (sums / count).tolist()):
             history[key].append(value)

@@ -349,10 +349,12 @@ def plot_history(history, title):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     steps_per_epoch = len(history["step_loss"]) / len(history["loss"])
     window = max(1, int(steps_per_epoch // 5))
-    for ax, key, label in ((axes[0], "step_reconstruction", "reconstruction"), (axes[1], "step_kl", "KL")):
+    for ax, key, label, logy in ((axes[0], "step_reconstruction", "reconstruction (log scale)", True),
+                                 (axes[1], "step_kl", "KL", False)):
         values = smooth(history[key], window)
-        plot_curves({f"{label} (training, smoothed)": values}, x=(np.arange(len(values)) + window) / steps_per_epoch,
-                    xlabel="epoch", ylabel="nats per image", ax=ax, title=label)
+        plot_curves({f"training, smoothed over {window} steps": values}, logy=logy,
+                    x=(np.arange(len(values)) + window) / steps_per_epoch, xlabel="epoch", ylabel="nats per image",
+                    ax=ax, title=label)
     curves = {"training": history["loss"]}
     if "eval_loss" in history:
         curves["test"] = history["eval_loss"]

@@ -37,7 +37,7 @@ def _gradients_flow_through_the_sample(candidate, reference) -> None:
     z.sum().backward()
     if mu.grad is None or logvar.grad is None:
         raise AssertionError("z must depend on both mu and logvar")
-    assert_close("dz/dmu", mu.grad, torch.ones_like(mu))
+    assert_close("dz/dmu (should be 1: z = mu + sigma * eps)", mu.grad, torch.ones_like(mu))
     # z = mu + exp(logvar / 2) * eps  =>  dz/dlogvar = (z - mu) / 2
     assert_close("dz/dlogvar (should be (z - mu) / 2)", logvar.grad, (z.detach() - mu.detach()) / 2)
 
