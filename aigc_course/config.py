@@ -62,8 +62,10 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"toy_steps": 300, "toy_batch": 256, "collapse_steps": 150, "dstar_steps": 1000, "dstar_batch": 1024},
     },
     "vae": {
-        "full": {"epochs": 10, "train_subset": None, "latent2d_epochs": 10},
-        "fast": {"epochs": 1, "train_subset": 2000, "latent2d_epochs": 1},
+        "full": {"epochs": 12, "mlp_epochs": 10, "train_subset": None, "test_subset": None, "latent2d_epochs": 10,
+                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 5, "iwae_images": 1000, "iwae_k": 200},
+        "fast": {"epochs": 2, "mlp_epochs": 3, "train_subset": 6000, "test_subset": 1000, "latent2d_epochs": 3,
+                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 2, "iwae_images": 100, "iwae_k": 20},
     },
     "attention": {
         "full": {"reverse_steps": 400, "sort_steps": 1000, "test_size": 2000, "saturation_trials": 2000},
