@@ -71,7 +71,7 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"epochs": 30, "port_epochs": 30, "train_subset": None, "eval_samples": 10000,
                  "nn_queries": 1000, "classifier_subset": None, "classifier_epochs": 3, "speed_steps": 10},
         "fast": {"epochs": 1, "port_epochs": 1, "train_subset": 1024, "eval_samples": 500,
-                 "nn_queries": 200, "classifier_subset": 2000, "classifier_epochs": 1, "speed_steps": 2},
+                 "nn_queries": 200, "classifier_subset": 6000, "classifier_epochs": 1, "speed_steps": 2},
     },
     "applications": {
         "full": {"text_steps": 2000, "audio_epochs": 30},

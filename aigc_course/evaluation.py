@@ -228,3 +228,50 @@ def evaluation_report(images: torch.Tensor, classifier: DigitClassifier, *, nn_q
     fake["nn_distance_median"], real["nn_distance_median"] = float(fake_nn.median()), float(real_nn.median())
     fake["nn_distance_min"], real["nn_distance_min"] = float(fake_nn.min()), float(real_nn.min())
     return {"generated": fake, "real": real, "classifier_test_accuracy": accuracy(classifier, test_x, test_y)}
+
+
+def comparison_markdown(reports: dict[str, dict]) -> str:
+    """A Markdown table with one column per named report (from :func:`evaluate_images`)."""
+    if not isinstance(reports, dict) or not reports:
+        raise ValueError("reports must be a non-empty dict of name -> report")
+    rows = [("samples", "n", "{:d}"), ("Inception-style score (max 10)", "inception_score", "{:.2f}"),
+            ("Frechet distance to the test set", "frechet_distance", "{:.1f}"),
+            ("smallest class share", "min_class_fraction", "{:.1%}"), ("largest class share", "max_class_fraction", "{:.1%}"),
+            ("mean classifier confidence", "mean_confidence", "{:.3f}"),
+            ("median distance to nearest training image", "nn_distance_median", "{:.2f}")]
+    lines = ["| metric | " + " | ".join(reports) + " |", "|---|" + "---|" * len(reports)]
+    for label, key, fmt in rows:
+        if any(key in r for r in reports.values()):
+            lines.append(f"| {label} | " + " | ".join(fmt.format(r[key]) if key in r else "" for r in reports.values()) + " |")
+    return "\n".join(lines)
+
+
+def plot_class_histograms(fractions: dict[str, list[float]], ax=None):
+    """Grouped bars: the share of each digit 0-9 per named source, with the 10% line and the 5-15% band."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not isinstance(fractions, dict) or not fractions:
+        raise ValueError("fractions must be a non-empty dict of name -> 10 shares")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.2))
+    width = 0.8 / len(fractions)
+    for i, (name, values) in enumerate(fractions.items()):
+        if len(values) != 10:
+            raise ValueError(f"fractions[{name!r}] must hold 10 shares, got {len(values)}")
+        ax.bar(np.arange(10) + (i - (len(fractions) - 1) / 2) * width, values, width, label=name)
+    ax.axhspan(0.05, 0.15, color="green", alpha=0.07, label="5-15%")
+    ax.axhline(0.1, color="black", lw=0.8, ls="--")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit predicted by the classifier")
+    ax.set_ylabel("share of images")
+    ax.legend(fontsize=8, ncol=len(fractions) + 1)
+    return ax
+
+
+def nearest_neighbour_pairs(samples: torch.Tensor, train_images: torch.Tensor, n: int = 8) -> torch.Tensor:
+    """``[2n, 28, 28]``: ``n`` samples (first row) above their nearest training images (second row)."""
+    require_int("n", n, minimum=1)
+    samples = _require_images("samples", samples)[:n]
+    _, index = nearest_neighbours(samples, train_images)
+    return torch.cat([samples, _require_images("train_images", train_images)[index]])

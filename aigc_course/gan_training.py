@@ -31,7 +31,7 @@ from .config import get_device
 from .data import images_to_symmetric, load_mnist
 from .files import atomic_torch_save, atomic_write_bytes
 from .gan import StepLosses, gan_training_step
-from .mnist_gan import ModelSpec, build_models, model_spec, to_unit
+from .mnist_gan import ModelSpec, build_models, model_spec, recalibrate_batch_norm, to_unit
 from .plotting import image_grid
 from .validate import require_float, require_int
 
@@ -53,6 +53,21 @@ def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(ema_model.buffers(), model.buffers()):
             b_ema.copy_(b)
+
+
+def make_optimizers(spec: ModelSpec, generator: nn.Module, discriminator: nn.Module) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    """Adam for G and for D with the spec's learning rates and betas; the fused kernel where torch has one.
+
+    ``fused=True`` does the whole update in one pass over the parameters (the same update rule):
+    on a CPU it makes the training step about a quarter faster than the per-tensor loop.
+    """
+    def adam(params, lr: float) -> torch.optim.Adam:
+        try:
+            return torch.optim.Adam(params, lr=lr, betas=spec.betas, fused=True)
+        except (RuntimeError, TypeError, ValueError):  # older torch or a device without the fused kernel
+            return torch.optim.Adam(params, lr=lr, betas=spec.betas)
+
+    return adam(list(generator.parameters()), spec.g_lr), adam(list(discriminator.parameters()), spec.d_lr)
 
 
 def restore_training_state(checkpoint: dict, generator: nn.Module, discriminator: nn.Module,
@@ -126,6 +141,16 @@ def sample_grid_paths(out_dir: str | Path) -> list[Path]:
     return sorted((Path(out_dir) / "samples").glob("epoch_*.png"))
 
 
+def load_sample_grid(out_dir: str | Path, epoch: int):
+    """The fixed-noise sample grid saved after ``epoch`` (an RGBA array from the PNG)."""
+    require_int("epoch", epoch, minimum=1)
+    path = Path(out_dir) / "samples" / f"epoch_{epoch:03d}.png"
+    if not path.is_file():
+        available = [int(p.stem.split("_")[1]) for p in sample_grid_paths(out_dir)]
+        raise ValueError(f"epoch must be one of the saved epochs {available}, got {epoch}")
+    return plt.imread(path)
+
+
 @dataclass
 class TrainingRun:
     """What :func:`train_gan` returns. ``generator`` is the moving average when the model uses one."""
@@ -165,6 +190,35 @@ def training_step_for(spec: ModelSpec) -> Callable[..., StepLosses]:
     return gan_training_step
 
 
+def measure_step_speed(model: str, steps: int = 10, device: torch.device | str | None = None,
+                       warmup: int = 2) -> float:
+    """Images per second of the training step of ``model`` (random data, fresh networks), wall clock."""
+    spec = model_spec(model)
+    require_int("steps", steps, minimum=1)
+    require_int("warmup", warmup, minimum=0)
+    device = get_device(None if device is None else str(device))
+    rng_state = torch.get_rng_state()
+    generator, discriminator = (m.to(device) for m in build_models(spec))
+    g_opt, d_opt = make_optimizers(spec, generator, discriminator)
+    ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
+    step = training_step_for(spec)
+    real = torch.rand(spec.batch_size, 1, 28, 28, device=device) * 2 - 1
+    noise = torch.randn(spec.batch_size, spec.z_dim, device=device)
+    for i in range(warmup + steps):
+        if i == warmup:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+        step(generator, discriminator, g_opt, d_opt, real, noise)
+        if ema is not None:
+            ema_update(ema, generator, spec.ema_decay)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    torch.set_rng_state(rng_state)  # measuring must not change what the notebook draws next
+    return steps * spec.batch_size / seconds
+
+
 def _rng_state(data_generator: torch.Generator, device: torch.device) -> dict:
     state = {"torch": torch.get_rng_state(), "data": data_generator.get_state()}
     if device.type == "cuda":
@@ -196,8 +250,7 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     generator, discriminator = build_models(spec)
     generator, discriminator = generator.to(device), discriminator.to(device)
     ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
-    g_opt = torch.optim.Adam(generator.parameters(), lr=spec.g_lr, betas=spec.betas)
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=spec.d_lr, betas=spec.betas)
+    g_opt, d_opt = make_optimizers(spec, generator, discriminator)
     data_order = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds")}
     start = 1
@@ -258,6 +311,8 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
         for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds"),
                               (*(loss_sum / n_batches).tolist(), d_real, d_fake, seconds, cpu_seconds)):
             history[key].append(float(value))
+        if ema is not None:
+            recalibrate_batch_norm(ema, spec.z_dim, seed=seed + 2)
         shown = ema if ema is not None else generator
         shown.eval()
         with torch.no_grad():

@@ -16,7 +16,6 @@ the losses in :mod:`aigc_course.gan` take logits).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -110,17 +109,46 @@ def dcgan_discriminator(channels: int = 64, dropout: float = 0.3) -> nn.Sequenti
                          nn.Flatten(), nn.Linear(2 * c * 7 * 7, 1))
 
 
-def mlp_generator(z_dim: int = 100, widths: tuple[int, ...] = (256, 512, 1024)) -> nn.Sequential:
-    """``[B, z_dim] -> [B, 1, 28, 28]``: (Linear -> LeakyReLU(0.2)) per width, then Linear(784) -> tanh."""
+def mlp_generator(z_dim: int = 100, widths: tuple[int, ...] = (256, 512, 1024),
+                  batch_norm: bool = True) -> nn.Sequential:
+    """``[B, z_dim] -> [B, 1, 28, 28]``: (Linear -> [BatchNorm1d] -> LeakyReLU(0.2)) per width, then Linear(784) -> tanh."""
     require_int("z_dim", z_dim, minimum=1)
     layers: list[nn.Module] = []
     previous = z_dim
     for i, width in enumerate(widths):
         require_int(f"widths[{i}]", width, minimum=1)
-        layers += [nn.Linear(previous, width), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(previous, width)] + ([nn.BatchNorm1d(width)] if batch_norm else []) + [nn.LeakyReLU(0.2)]
         previous = width
     layers += [nn.Linear(previous, 28 * 28), nn.Tanh(), nn.Unflatten(1, (1, 28, 28))]
     return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(generator: nn.Module, z_dim: int, batches: int = 20, batch_size: int = 500,
+                           seed: int = 0) -> nn.Module:
+    """Re-estimate every batch-norm layer's running mean and variance for the generator's *current* weights.
+
+    A moving average of weights (EMA) never ran forward, so the running statistics it inherited
+    belong to other weights. Feeding ``batches`` batches of noise in training mode with a
+    cumulative average (momentum None) gives the statistics the EMA weights really produce
+    ("standing statistics"). Returns the generator in eval mode; no-op without batch norm.
+    """
+    require_int("batches", batches, minimum=1)
+    require_int("batch_size", batch_size, minimum=2)
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if norms:
+        device = next(generator.parameters()).device
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+        generator.train()
+        noise = torch.Generator().manual_seed(seed)
+        for _ in range(batches):
+            generator(torch.randn(batch_size, z_dim, generator=noise).to(device))
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+    return generator.eval()
 
 
 def mlp_discriminator(widths: tuple[int, ...] = (1024, 512, 256), dropout: float = 0.3,
@@ -229,3 +257,34 @@ def latent_steps(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Te
     require_int("steps", steps, minimum=2)
     t = torch.linspace(0, 1, steps, dtype=start.dtype).unsqueeze(1)
     return (1 - t) * start + t * end
+
+
+@torch.no_grad()
+def latent_walk(generator: nn.Module, start: torch.Tensor, end: torch.Tensor, steps: int = 9) -> torch.Tensor:
+    """Images ``[steps, 28, 28]`` in [0, 1] along the straight line from noise ``start`` to ``end`` ``[z_dim]``."""
+    z = latent_steps(start, end, steps)
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    images = to_unit(generator(z.to(device))).cpu()
+    generator.train(was_training)
+    return images
+
+
+@torch.no_grad()
+def latent_directions_image(generator: nn.Module, base: torch.Tensor, directions: torch.Tensor,
+                            coefficients: list[float] | tuple[float, ...]) -> torch.Tensor:
+    """One image ``[28, 28]`` for z = base + sum_k c_k d_k (``base`` ``[z_dim]``, ``directions`` ``[K, z_dim]``)."""
+    require_tensor("base", base, ndim=1, floating=True)
+    require_tensor("directions", directions, ndim=2, floating=True)
+    if directions.shape[1] != base.shape[0]:
+        raise ValueError(f"directions must have shape [K, {base.shape[0]}], got {list(directions.shape)}")
+    if len(coefficients) != len(directions):
+        raise ValueError(f"coefficients must have one value per direction ({len(directions)}), got {len(coefficients)}")
+    z = base + torch.as_tensor([float(c) for c in coefficients], dtype=base.dtype) @ directions
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    image = to_unit(generator(z.unsqueeze(0).to(device)))[0].cpu()
+    generator.train(was_training)
+    return image

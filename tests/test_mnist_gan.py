@@ -16,13 +16,15 @@ import pytest
 import torch
 
 from aigc_course import cli
-from aigc_course.evaluation import (class_histogram, class_probabilities, classifier_path, evaluate_images,
-                                    frechet_distance, inception_score, load_or_train_classifier,
-                                    nearest_neighbours)
+from aigc_course.evaluation import (class_histogram, class_probabilities, classifier_path, comparison_markdown,
+                                    evaluate_images, frechet_distance, inception_score, load_or_train_classifier,
+                                    nearest_neighbour_pairs, nearest_neighbours, plot_class_histograms)
 from aigc_course.gan_training import (CheckpointError, discriminator_outputs, ema_update, load_checkpoint,
-                                      load_generator, restore_training_state, sample_grid_paths, train_gan)
+                                      load_generator, load_sample_grid, make_optimizers, measure_step_speed,
+                                      restore_training_state, sample_grid_paths, save_grid_png, train_gan)
 from aigc_course.mnist_gan import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
-                                   build_models, count_parameters, dcgan_up_block, generate, latent_steps, to_unit)
+                                   build_models, count_parameters, dcgan_up_block, generate, latent_directions_image,
+                                   latent_steps, latent_walk, recalibrate_batch_norm, to_unit)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +93,57 @@ def test_generate_is_seeded_in_unit_range_and_keeps_training_mode():
     assert torch.allclose(z[:, 0], torch.tensor([0, 0.25, 0.5, 0.75, 1.0]))
 
 
+def test_recalibrated_batch_norm_matches_the_current_weights():
+    torch.manual_seed(0)
+    g, _ = build_models("mlp")
+    with torch.no_grad():
+        for p in g.parameters():
+            p.mul_(1.5)  # weights whose statistics the running buffers have never seen
+    z = torch.randn(4000, 100)
+    first_linear, first_norm = g[0], g[1]
+    with torch.no_grad():
+        pre = first_linear(z)
+        g.train()
+        batch_stats = g(z)  # training mode: normalizes with this batch's own statistics
+        g.eval()
+        stale = (g(z) - batch_stats).abs().mean()
+    recalibrate_batch_norm(g, 100, batches=8, batch_size=500)
+    assert not g.training and first_norm.momentum == 0.1  # momentum restored after the cumulative average
+    standard_error = pre.std(0) * math.sqrt(1 / 4000 + 1 / 4000)  # two independent samples of 4000
+    assert ((first_norm.running_mean - pre.mean(0)).abs() < 5 * standard_error).all()
+    assert torch.allclose(first_norm.running_var, pre.var(0), rtol=0.15)
+    with torch.no_grad():
+        fresh = (g(z) - batch_stats).abs().mean()
+    assert fresh < 0.2 * stale
+
+
+def test_latent_helpers_and_widget_functions(tmp_path):
+    torch.manual_seed(0)
+    g, _ = build_models("gan")
+    walk = latent_walk(g, torch.zeros(100), torch.ones(100), 6)
+    assert walk.shape == (6, 28, 28) and 0 <= walk.min() and walk.max() <= 1
+    directions = torch.eye(100)[:3]
+    image = latent_directions_image(g, torch.zeros(100), directions, [1.0, 0.0, -2.0])
+    expected = to_unit(g.eval()(torch.cat([torch.tensor([1.0, 0.0, -2.0]), torch.zeros(97)])[None]))[0]
+    assert torch.allclose(image, expected)
+    with pytest.raises(ValueError, match="one value per direction"):
+        latent_directions_image(g, torch.zeros(100), directions, [1.0])
+    save_grid_png(torch.rand(4, 28, 28), tmp_path / "samples" / "epoch_001.png", nrow=2)
+    grid = load_sample_grid(tmp_path, 1)
+    assert grid.shape[:2] == (2 * 30 + 2, 2 * 30 + 2)
+    with pytest.raises(ValueError, match=r"saved epochs \[1\]"):
+        load_sample_grid(tmp_path, 2)
+
+
+def test_step_speed_is_measured_without_touching_the_global_rng():
+    state = torch.get_rng_state()
+    speed = measure_step_speed("gan", steps=2, warmup=1)
+    assert speed > 0 and torch.equal(torch.get_rng_state(), state)
+    g, d = build_models("gan")
+    g_opt, d_opt = make_optimizers(MODELS["gan"], g, d)
+    assert g_opt.defaults["lr"] == MODELS["gan"].g_lr and g_opt.defaults["betas"] == MODELS["gan"].betas
+
+
 # ---------------------------------------------------------------- evaluation math
 
 def test_inception_score_extremes_and_formula():
@@ -144,6 +197,20 @@ def test_nearest_neighbours_match_brute_force():
     assert torch.allclose(dist, brute.min(1).values, atol=1e-4)
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         nearest_neighbours(queries * 2 - 1, pool)
+
+
+def test_report_table_histogram_plot_and_neighbour_pairs():
+    report = {"n": 10, "inception_score": 7.25, "frechet_distance": 3.0, "min_class_fraction": 0.05,
+              "max_class_fraction": 0.2, "mean_confidence": 0.9}
+    table = comparison_markdown({"a": report, "b": dict(report, inception_score=9.5)})
+    assert "| Inception-style score (max 10) | 7.25 | 9.50 |" in table and "nearest" not in table
+    ax = plot_class_histograms({"a": [0.1] * 10, "b": [0.05, 0.15] * 5})
+    assert len(ax.patches) >= 20
+    with pytest.raises(ValueError, match="10 shares"):
+        plot_class_histograms({"a": [0.5, 0.5]})
+    pool = torch.rand(20, 28, 28, generator=torch.Generator().manual_seed(0))
+    pairs = nearest_neighbour_pairs(pool[[3, 7]] * 0.99, pool, n=2)
+    assert pairs.shape == (4, 28, 28) and torch.equal(pairs[2], pool[3]) and torch.equal(pairs[3], pool[7])
 
 
 def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeypatch):
