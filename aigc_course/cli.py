@@ -167,7 +167,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from .data import MNISTUnavailableError
-    from .evaluation import classifier_config, evaluation_report, load_or_train_classifier
+    from .config import budget
+    from .evaluation import classifier_config, evaluation_report, load_or_train_classifier, real_reference
 
     try:
         array = np.load(args.file, allow_pickle=False)
@@ -182,7 +183,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         print("loading or training the evaluation classifier...", file=sys.stderr)
         config = classifier_config()
         classifier = load_or_train_classifier(**config, verbose=False, progress=False)
-        report = evaluation_report(images, classifier, nn_queries=args.nn_queries)
+        reference = real_reference(classifier, budget("mnist_gan")["reference_images"])
+        report = evaluation_report(images, classifier, reference=reference, nn_queries=args.nn_queries)
     except MNISTUnavailableError as err:
         raise CommandError(str(err)) from None
     except (ValueError, TypeError) as err:

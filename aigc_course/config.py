@@ -68,10 +68,12 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"task_steps": 100},
     },
     "mnist_gan": {
-        "full": {"epochs": 30, "port_epochs": 30, "train_subset": None, "eval_samples": 10000,
-                 "nn_queries": 1000, "classifier_subset": None, "classifier_epochs": 3, "speed_steps": 10},
+        "full": {"epochs": 40, "port_epochs": 40, "train_subset": None, "eval_samples": 10000,
+                 "nn_queries": 1000, "classifier_subset": None, "classifier_epochs": 3, "speed_steps": 10,
+                 "reference_images": None},
         "fast": {"epochs": 1, "port_epochs": 1, "train_subset": 1024, "eval_samples": 500,
-                 "nn_queries": 200, "classifier_subset": 6000, "classifier_epochs": 1, "speed_steps": 2},
+                 "nn_queries": 200, "classifier_subset": 6000, "classifier_epochs": 1, "speed_steps": 2,
+                 "reference_images": 2000},
     },
     "applications": {
         "full": {"text_steps": 2000, "audio_epochs": 30},

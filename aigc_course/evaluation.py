@@ -15,6 +15,7 @@ The classifier is :class:`aigc_course.classifier.DigitClassifier`, trained once 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import torch.nn.functional as F
 
 from .classifier import DigitClassifier, accuracy, predict_logits, train_classifier
 from .config import budget, data_dir
-from .data import images_to_unit, load_mnist
+from .data import images_to_unit, load_mnist, mnist_folder
 from .files import atomic_torch_save
 from .validate import require_int, require_tensor
 
@@ -36,6 +37,16 @@ def classifier_config() -> dict:
     """
     b = budget("mnist_gan")
     return {"train_subset": b["classifier_subset"], "epochs": b["classifier_epochs"], "seed": 0}
+
+
+@functools.lru_cache(maxsize=4)
+def _load_mnist_from(split: str, folder: str) -> tuple[torch.Tensor, torch.Tensor]:
+    return load_mnist(split)
+
+
+def load_mnist_cached(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`aigc_course.data.load_mnist`, parsed once per process and cache folder (treat as read-only)."""
+    return _load_mnist_from(split, str(mnist_folder()))
 
 
 def _require_images(name: str, images: torch.Tensor) -> torch.Tensor:
@@ -85,10 +96,10 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
         except Exception as err:  # a truncated or foreign file: train again
             warnings.warn(f"{path} could not be loaded ({type(err).__name__}: {err}); training a new classifier")
             model = DigitClassifier()
-    images, labels = load_mnist("train")
+    images, labels = load_mnist_cached("train")
     if train_subset is not None:
         images, labels = images[:train_subset], labels[:train_subset]
-    test_images, test_labels = load_mnist("test")
+    test_images, test_labels = load_mnist_cached("test")
     torch.manual_seed(seed)
     model = DigitClassifier()
     train_classifier(model, images_to_unit(images), labels, epochs=epochs, seed=seed, device=device,
@@ -206,28 +217,43 @@ def nearest_neighbour_distances(images: torch.Tensor, train_images: torch.Tensor
     return nearest_neighbours(images[:n], train_images)[0]
 
 
-def evaluation_report(images: torch.Tensor, classifier: DigitClassifier, *, nn_queries: int = 1000) -> dict:
+def real_reference(classifier: DigitClassifier, n_test: int | None = None) -> dict:
+    """What generated images are compared with: the classifier's features of the first ``n_test`` test
+    images (all 10,000 when None) and its accuracy on them. Compute once, pass to :func:`evaluation_report`."""
+    test_x, test_y = load_mnist_cached("test")
+    if n_test is not None:
+        require_int("n_test", n_test, minimum=2, maximum=len(test_x))
+        test_x, test_y = test_x[:n_test], test_y[:n_test]
+    test_x = images_to_unit(test_x)
+    return {"n_test": len(test_x), "features": classifier_features(classifier, test_x),
+            "accuracy": accuracy(classifier, test_x, test_y)}
+
+
+def evaluation_report(images: torch.Tensor, classifier: DigitClassifier, *, reference: dict | None = None,
+                      nn_queries: int = 1000) -> dict:
     """Every metric of the chapter for ``images`` and, beside it, for the same number of real digits.
 
     Real side: IS, class histogram and nearest-neighbour distances of real *test* images; the
     Frechet distance of real *training* images to the test set (the generated images' FD is to
     the test set too), using as many real images as there are generated ones (at most 10,000).
+    ``reference`` comes from :func:`real_reference` (computed here when None).
     """
     images = _require_images("images", images)
+    reference = real_reference(classifier) if reference is None else reference
     n = min(len(images), 10_000)
-    test_x, test_y = load_mnist("test")
-    train_x, _ = load_mnist("train")
-    test_x, train_x = images_to_unit(test_x), images_to_unit(train_x)
-    reference = classifier_features(classifier, test_x)
+    test_x, _ = load_mnist_cached("test")
+    train_x, _ = load_mnist_cached("train")
+    test_x, train_x = images_to_unit(test_x[:max(n, nn_queries)]), images_to_unit(train_x)
     real_train = train_x[-n:]  # the last training images: a real sample of the same size
-    fake = evaluate_images(classifier, images, reference)
-    real = evaluate_images(classifier, test_x[:n], reference)
-    real["frechet_distance"] = frechet_distance(classifier_features(classifier, real_train), reference)
+    fake = evaluate_images(classifier, images, reference["features"])
+    real = evaluate_images(classifier, test_x[:n], reference["features"])
+    real["frechet_distance"] = frechet_distance(classifier_features(classifier, real_train), reference["features"])
     fake_nn = nearest_neighbour_distances(images, train_x, nn_queries)
     real_nn = nearest_neighbour_distances(test_x, train_x, nn_queries)
     fake["nn_distance_median"], real["nn_distance_median"] = float(fake_nn.median()), float(real_nn.median())
     fake["nn_distance_min"], real["nn_distance_min"] = float(fake_nn.min()), float(real_nn.min())
-    return {"generated": fake, "real": real, "classifier_test_accuracy": accuracy(classifier, test_x, test_y)}
+    return {"generated": fake, "real": real, "reference_test_images": reference["n_test"],
+            "classifier_test_accuracy": reference["accuracy"]}
 
 
 def comparison_markdown(reports: dict[str, dict]) -> str:

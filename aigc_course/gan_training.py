@@ -15,7 +15,9 @@ stopped. When the checkpoint already holds ``epochs`` epochs nothing is trained 
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,8 +29,9 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from .config import get_device
-from .data import images_to_symmetric, load_mnist
+from .config import data_dir, get_device
+from .data import images_to_symmetric
+from .evaluation import load_mnist_cached
 from .files import atomic_torch_save, atomic_write_bytes
 from .gan import StepLosses, gan_training_step
 from .mnist_gan import ModelSpec, build_models, model_spec, recalibrate_batch_norm, to_unit
@@ -127,6 +130,19 @@ def load_generator(path: str | Path, device: torch.device | str | None = None, e
         raise CheckpointError(f"{path}: weights do not fit model {spec.name!r} "
                               f"({str(err).splitlines()[0][:160]})") from None
     return generator.to(get_device(None if device is None else str(device))).eval(), spec
+
+
+def run_folder(model: str, train_subset: int | None = None, seed: int = 0) -> Path:
+    """The notebook's cache folder for a run: ``data_dir()/models/mnist_gan/<model>-<settings hash>-n<subset>-s<seed>``.
+
+    The hash covers the model's whole :class:`ModelSpec`, so a course update that changes a model
+    trains into a new folder instead of tripping over an old checkpoint.
+    """
+    spec = model_spec(model)
+    require_int("seed", seed, minimum=0)
+    digest = hashlib.sha1(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    subset = "all" if train_subset is None else require_int("train_subset", train_subset, minimum=1)
+    return data_dir() / "models" / "mnist_gan" / f"{model}-{digest}-n{subset}-s{seed}"
 
 
 def save_grid_png(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
@@ -273,7 +289,7 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
         history = {k: list(v) for k, v in checkpoint["history"].items()}
     resumed_from = start - 1
 
-    images, _ = load_mnist("train")
+    images, _ = load_mnist_cached("train")
     if train_subset is not None:
         images = images[:train_subset]
     real_all = images_to_symmetric(images).unsqueeze(1).to(device)
@@ -282,49 +298,53 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     step = training_step_for(spec)
     n_batches = len(real_all) // spec.batch_size  # drop the last partial batch: equal-size steps
     started, trained, stopped_early = time.perf_counter(), 0, False
-    for epoch in range(start, epochs + 1):
-        elapsed = time.perf_counter() - started
-        if max_seconds is not None and trained and elapsed + elapsed / trained > max_seconds:
-            stopped_early = True
-            break
-        order = torch.randperm(len(real_all), generator=data_order)
-        noise_gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-        generator.train()
-        discriminator.train()
-        loss_sum = torch.zeros(2, dtype=torch.float64)
-        epoch_start, epoch_cpu = time.perf_counter(), time.process_time()
-        bar = tqdm(range(n_batches), desc=f"{spec.name} epoch {epoch}/{epochs}", disable=not progress, leave=False)
-        for b in bar:
-            real = real_all[order[b * spec.batch_size:(b + 1) * spec.batch_size].to(device)]
-            noise = torch.randn(spec.batch_size, spec.z_dim, generator=noise_gen).to(device)
-            losses = step(generator, discriminator, g_opt, d_opt, real, noise)
+    with tqdm(total=max(epochs - start + 1, 0) * n_batches, desc=spec.name, unit="batch", disable=not progress,
+              mininterval=0.5) as bar:
+        for epoch in range(start, epochs + 1):
+            elapsed = time.perf_counter() - started
+            if max_seconds is not None and trained and elapsed + elapsed / trained > max_seconds:
+                stopped_early = True
+                break
+            order = torch.randperm(len(real_all), generator=data_order)
+            noise_gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+            generator.train()
+            discriminator.train()
+            loss_sum = torch.zeros(2, dtype=torch.float64)
+            epoch_start, epoch_cpu = time.perf_counter(), time.process_time()
+            bar.set_description(f"{spec.name} epoch {epoch}/{epochs}")
+            for b in range(n_batches):
+                real = real_all[order[b * spec.batch_size:(b + 1) * spec.batch_size].to(device)]
+                noise = torch.randn(spec.batch_size, spec.z_dim, generator=noise_gen).to(device)
+                losses = step(generator, discriminator, g_opt, d_opt, real, noise)
+                if ema is not None:
+                    ema_update(ema, generator, spec.ema_decay)
+                if not (math.isfinite(losses.discriminator) and math.isfinite(losses.generator)):
+                    raise FloatingPointError(f"epoch {epoch}, batch {b}: a loss became NaN or infinite; the last good "
+                                             f"checkpoint is {path}")
+                loss_sum += torch.tensor([losses.discriminator, losses.generator], dtype=torch.float64)
+                bar.update()
+                if on_batch is not None:
+                    on_batch(epoch, b)
+            seconds, cpu_seconds = time.perf_counter() - epoch_start, time.process_time() - epoch_cpu
+            d_real, d_fake = discriminator_outputs(discriminator, generator, real_all[:PROBE], probe_noise)
+            for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds"),
+                                  (*(loss_sum / n_batches).tolist(), d_real, d_fake, seconds, cpu_seconds)):
+                history[key].append(float(value))
             if ema is not None:
-                ema_update(ema, generator, spec.ema_decay)
-            if not (math.isfinite(losses.discriminator) and math.isfinite(losses.generator)):
-                raise FloatingPointError(f"epoch {epoch}, batch {b}: a loss became NaN or infinite; the last good "
-                                         f"checkpoint is {path}")
-            loss_sum += torch.tensor([losses.discriminator, losses.generator], dtype=torch.float64)
-            if on_batch is not None:
-                on_batch(epoch, b)
-        seconds, cpu_seconds = time.perf_counter() - epoch_start, time.process_time() - epoch_cpu
-        d_real, d_fake = discriminator_outputs(discriminator, generator, real_all[:PROBE], probe_noise)
-        for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds"),
-                              (*(loss_sum / n_batches).tolist(), d_real, d_fake, seconds, cpu_seconds)):
-            history[key].append(float(value))
-        if ema is not None:
-            recalibrate_batch_norm(ema, spec.z_dim, seed=seed + 2)
-        shown = ema if ema is not None else generator
-        shown.eval()
-        with torch.no_grad():
-            save_grid_png(to_unit(shown(fixed_noise)), out_dir / "samples" / f"epoch_{epoch:03d}.png")
-        atomic_torch_save({
-            "format": FORMAT_VERSION, "spec": spec.to_dict(), "seed": seed, "train_subset": train_subset,
-            "epoch": epoch, "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-            "ema_generator": ema.state_dict() if ema is not None else None,
-            "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-            "rng": _rng_state(data_order, device), "history": history,
-        }, path)
-        trained += 1
+                recalibrate_batch_norm(ema, spec.z_dim, seed=seed + 2)
+            shown = ema if ema is not None else generator
+            shown.eval()
+            with torch.no_grad():
+                save_grid_png(to_unit(shown(fixed_noise)), out_dir / "samples" / f"epoch_{epoch:03d}.png")
+            atomic_torch_save({
+                "format": FORMAT_VERSION, "spec": spec.to_dict(), "seed": seed, "train_subset": train_subset,
+                "epoch": epoch, "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                "ema_generator": ema.state_dict() if ema is not None else None,
+                "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
+                "rng": _rng_state(data_order, device), "history": history,
+            }, path)
+            trained += 1
+            bar.set_postfix(D_loss=f"{history['d_loss'][-1]:.3f}", G_loss=f"{history['g_loss'][-1]:.3f}")
     done = resumed_from + trained
     train_seconds = sum(history["seconds"][resumed_from:done]) if trained else float("nan")
     final = ema if ema is not None else generator

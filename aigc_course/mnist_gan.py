@@ -151,7 +151,7 @@ def recalibrate_batch_norm(generator: nn.Module, z_dim: int, batches: int = 20, 
     return generator.eval()
 
 
-def mlp_discriminator(widths: tuple[int, ...] = (1024, 512, 256), dropout: float = 0.3,
+def mlp_discriminator(widths: tuple[int, ...] = (512, 256), dropout: float = 0.3,
                       minibatch_std: bool = True) -> nn.Sequential:
     """``[B, 1, 28, 28] -> [B, 1]``: (Linear -> LeakyReLU(0.2) -> Dropout) per width, [MinibatchStd], Linear(1)."""
     require_float("dropout", dropout, minimum=0.0, maximum=0.9)
@@ -194,9 +194,9 @@ MODELS: dict[str, ModelSpec] = {
     "gan": ModelSpec("gan", g_lr=1e-4, d_lr=1e-4),
     "dcgan": ModelSpec("dcgan", g_kwargs={"channels": 64}, d_kwargs={"channels": 64, "dropout": 0.3},
                        ema_decay=0.999),
-    "mlp": ModelSpec("mlp", g_kwargs={"widths": (256, 512, 1024)},
-                     d_kwargs={"widths": (1024, 512, 256), "dropout": 0.3, "minibatch_std": True},
-                     ema_decay=0.999),
+    "mlp": ModelSpec("mlp", g_kwargs={"widths": (256, 512, 1024), "batch_norm": True},
+                     d_kwargs={"widths": (512, 256), "dropout": 0.3, "minibatch_std": True},
+                     g_lr=4e-4, d_lr=4e-4, ema_decay=0.999),
 }
 
 _BUILDERS = {

@@ -21,7 +21,8 @@ from aigc_course.evaluation import (class_histogram, class_probabilities, classi
                                     nearest_neighbour_pairs, nearest_neighbours, plot_class_histograms)
 from aigc_course.gan_training import (CheckpointError, discriminator_outputs, ema_update, load_checkpoint,
                                       load_generator, load_sample_grid, make_optimizers, measure_step_speed,
-                                      restore_training_state, sample_grid_paths, save_grid_png, train_gan)
+                                      restore_training_state, run_folder, sample_grid_paths, save_grid_png,
+                                      train_gan)
 from aigc_course.mnist_gan import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
                                    build_models, count_parameters, dcgan_up_block, generate, latent_directions_image,
                                    latent_steps, latent_walk, recalibrate_batch_norm, to_unit)
@@ -426,3 +427,10 @@ def test_killed_training_process_resumes_from_its_checkpoint(mnist_env, tmp_path
     assert f"resumed after epoch {done}" in result.stdout
     assert load_checkpoint(out / "checkpoint.pt")["epoch"] == done + 1
     assert len(sample_grid_paths(out)) == done + 1
+
+
+def test_run_folder_depends_on_settings(mnist_env):
+    a, b = run_folder("mlp"), run_folder("mlp", 1024, seed=3)
+    assert a.parent == mnist_env / "models" / "mnist_gan" and a.name.startswith("mlp-") and a.name.endswith("-nall-s0")
+    assert b.name.endswith("-n1024-s3") and a.name.split("-")[1] == b.name.split("-")[1]
+    assert run_folder("gan").name.split("-")[1] != a.name.split("-")[1]
