@@ -109,12 +109,15 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     except ValueError as err:  # argument checks of train_gan (e.g. a subset smaller than a batch)
         raise CommandError(str(err)) from None
-    if run.resumed_from:
-        print(f"resumed after epoch {run.resumed_from}")
     h = run.history
-    print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} now, "
-          f"{sum(h['seconds'][run.resumed_from:run.epochs_done]):.0f} s, {run.images_per_second:.0f} images/s)"
-          + ("; stopped by --max-minutes" if run.stopped_early else ""))
+    if run.trained_epochs == 0:
+        print(f"{run.spec.name}: nothing to train, {run.out_dir} already holds {run.epochs_done} epochs")
+    else:
+        if run.resumed_from:
+            print(f"resumed after epoch {run.resumed_from}")
+        print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} now, "
+              f"{sum(h['seconds'][run.resumed_from:run.epochs_done]):.0f} s, {run.images_per_second:.0f} images/s)"
+              + ("; stopped by --max-minutes" if run.stopped_early else ""))
     if h["d_loss"]:
         print(f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}, "
               f"D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake'][-1]:.3f}")

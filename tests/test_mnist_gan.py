@@ -312,7 +312,7 @@ def test_port_trains_without_nan_and_reports_discriminator_outputs(mnist_env, tm
     assert 0 < d_real < 1 and 0 < d_fake < 1 and g.training and d.training
 
 
-def test_checkpoint_errors_are_clear(mnist_env, tmp_path):
+def test_checkpoint_errors_are_clear(mnist_env, tmp_path, capsys):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"\x00garbage")
@@ -329,6 +329,9 @@ def test_checkpoint_errors_are_clear(mnist_env, tmp_path):
     torch.save(checkpoint, tmp_path / "mismatch.pt")
     with pytest.raises(CheckpointError, match="do not fit model 'gan'"):
         load_generator(tmp_path / "mismatch.pt")
+    code, _, err = _cli(capsys, "sample", "--checkpoint", str(tmp_path / "mismatch.pt"), "--n", "2", "--out",
+                        str(tmp_path / "s.npy"))
+    assert code == 2 and "do not fit model 'gan'" in err and "Traceback" not in err
     checkpoint["spec"] = dict(checkpoint["spec"], name="stylegan")
     torch.save(checkpoint, tmp_path / "unknown.pt")
     with pytest.raises(CheckpointError, match="unknown model 'stylegan'"):
@@ -357,6 +360,8 @@ def test_cli_train_sample_evaluate(mnist_env, tmp_path, capsys):
     assert code == 0 and "1 epochs done" in out
     code, out, _ = _cli(capsys, "train", "gan", "--epochs", "2", "--out", str(run), "--train-subset", "256")
     assert code == 0 and "resumed after epoch 1" in out
+    code, out, _ = _cli(capsys, "train", "gan", "--epochs", "2", "--out", str(run), "--train-subset", "256")
+    assert code == 0 and "nothing to train" in out and "2 epochs" in out
     npy = tmp_path / "samples.npy"
     code, out, _ = _cli(capsys, "sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "40", "--out", str(npy))
     assert code == 0
