@@ -97,7 +97,8 @@ def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from .data import MNISTUnavailableError
-    from .gan_training import CheckpointError, train_gan
+    from .gan_checkpoints import CheckpointError
+    from .gan_training import train_gan
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -140,7 +141,7 @@ def _run_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write_bytes
-    from .gan_training import CheckpointError, load_generator
+    from .gan_checkpoints import CheckpointError, load_generator
     from .mnist_gan import generate
 
     if not args.out.endswith(".npy"):

@@ -99,12 +99,12 @@ print("trained GANs are cached in", data_dir() / "models" / "mnist_gan")
 # | 3 | `mnist_data.next_batch(batch_size)` | `mnist_data` is never defined (`next_batch` was TensorFlow 1's tutorial helper) | load MNIST, **scale to [-1, 1]** to match the tanh output, shuffle each epoch |
 # | 4 | `for _ in range(batch_size):` inside each epoch | 128 steps per "epoch", unrelated to the 60,000 images | one step per mini-batch: `range(60000 // batch_size)` |
 # | 5 | `epochs = 10000` | with bug 4, 1.28 million steps, printing every 128 | an epoch is one pass over the data; a few dozen suffice |
-# | 6 | `generator.compile(loss='binary_crossentropy', ...)` then `generator.train_on_batch(noise, np.ones((batch_size, 1)))` | targets of shape `[128, 1]` for images `[128, 28, 28, 1]`: a shape error. Even with matching shapes it would push **pixels** toward 1, without the discriminator: not a GAN | train G **through** D: `gan.train_on_batch(noise, ones)`, i.e. minimize $-\log D(G(z))$ |
+# | 6 | `generator.compile(loss='binary_crossentropy', ...)` then `generator.train_on_batch(noise, np.ones((batch_size, 1)))` | the targets' shape `[128, 1]` does not match the generator's output `[128, 28, 28, 1]`; and even with matching shapes this would push **pixels** toward 1 without ever asking the discriminator: not a GAN | train G **through** D: `gan.train_on_batch(noise, ones)`, i.e. minimize $-\log D(G(z))$ |
 # | 7 | `gan = build_gan(generator, discriminator)` | built, never compiled, never used | compile it after `discriminator.trainable = False`, and use it for the G-step (fix 6) |
 # | 8 | no `discriminator.trainable = False` | if `gan` were trained, D's weights would move to call fakes real | freeze D inside the combined model (PyTorch: only G's optimizer steps) |
 # | 9 | `Dense(1, activation='sigmoid')` + `binary_crossentropy` | works in Keras, but log(sigmoid) underflows for confident D | output logits; the sigmoid lives in the loss (`binary_cross_entropy_with_logits`, chapter 02) |
 # | 10 | `generator.predict(noise)` in the inner loop | correct but slow (a new graph call per step) | call the model directly |
-# | 11 | `generator.save('generator.h5')` once, at the very end | a crash loses everything; `.h5` is Keras's legacy format | checkpoint both networks, optimizers, epoch and RNG each epoch, atomically (section 6) |
+# | 11 | `generator.save('generator.h5')` once, at the very end | a crash loses everything; `.h5` is Keras's legacy format | checkpoint both networks, optimizers, epoch and RNG each epoch, atomically (section 8) |
 #
 # > **⚠️ Errata · 勘误 (article §5.3).** The walk-through says the `GaussianNoise` layer "adds Gaussian
 # > noise to the input noise to increase the diversity of generated images". It sits *after* the first
@@ -114,7 +114,7 @@ print("trained GANs are cached in", data_dir() / "models" / "mnist_gan")
 # > measured; section 5 measures it.
 #
 # The faithful port keeps the article's architecture, optimizer settings, batch size and Keras's
-# initialization (Glorot-uniform weights, zero biases), and fixes bugs 1-10. Its discriminator returns
+# initialization (Glorot-uniform weights, zero biases), and fixes every bug above. Its discriminator returns
 # a logit; $D(x) = \sigma(\text{logit})$.
 
 # %%
@@ -188,7 +188,8 @@ print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)
 # (section 9).
 
 # %%
-from aigc_course.gan_training import run_folder, train_gan
+from aigc_course.gan_checkpoints import load_sample_grid, run_folder
+from aigc_course.gan_training import train_gan
 
 port_dir = run_folder("gan", B["train_subset"], seed=0)
 port = train_gan("gan", B["port_epochs"], port_dir, train_subset=B["train_subset"], device=device)
@@ -205,7 +206,6 @@ def show_training(run, title):
     plot_curves({"D(x), real": h["d_real"], "D(G(z)), fake": h["d_fake"]}, xlabel="epoch", ylabel="mean D output",
                 ax=axes[1], title="discriminator outputs")
     axes[1].set_ylim(0, 1)
-    from aigc_course.gan_training import load_sample_grid
     axes[2].imshow(load_sample_grid(run.out_dir, run.epochs_done))
     axes[2].set_axis_off()
     axes[2].set_title(f"fixed noise after epoch {run.epochs_done}")
@@ -437,7 +437,7 @@ widgets.interact(show_direction, **sliders);
 # training saved: watch blobs become strokes, then digits.
 
 # %%
-from aigc_course.gan_training import load_sample_grid, sample_grid_paths
+from aigc_course.gan_checkpoints import sample_grid_paths
 
 
 def show_epoch(epoch=improved.epochs_done):

@@ -19,10 +19,9 @@ from aigc_course import cli
 from aigc_course.evaluation import (class_histogram, class_probabilities, classifier_path, comparison_markdown,
                                     evaluate_images, frechet_distance, inception_score, load_or_train_classifier,
                                     nearest_neighbour_pairs, nearest_neighbours, plot_class_histograms)
-from aigc_course.gan_training import (CheckpointError, discriminator_outputs, ema_update, load_checkpoint,
-                                      load_generator, load_sample_grid, make_optimizers, measure_step_speed,
-                                      restore_training_state, run_folder, sample_grid_paths, save_grid_png,
-                                      train_gan)
+from aigc_course.gan_checkpoints import (CheckpointError, load_checkpoint, load_generator, load_sample_grid,
+                                         restore_training_state, run_folder, sample_grid_paths, save_grid_png)
+from aigc_course.gan_training import discriminator_outputs, ema_update, make_optimizers, measure_step_speed, train_gan
 from aigc_course.mnist_gan import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
                                    build_models, count_parameters, dcgan_up_block, generate, latent_directions_image,
                                    latent_steps, latent_walk, recalibrate_batch_norm, to_unit)
@@ -384,9 +383,11 @@ def test_cli_train_sample_evaluate(mnist_env, tmp_path, capsys):
     (["sample", "--checkpoint", "nowhere.pt", "--n", "3", "--out", "a.png"], ".npy"),
     (["sample", "--checkpoint", "x.pt", "--n", "-3", "--out", "a.npy"], "positive integer"),
     (["evaluate", "nothing.npy"], "does not exist"),
+    (["train", "gan", "--epochs", "1", "--out", "a_file.txt"], "out_dir must be a folder"),
 ])
 def test_cli_bad_arguments_give_one_clear_line(mnist_env, tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file.txt").write_text("not a folder")
     code, out, err = _cli(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
 

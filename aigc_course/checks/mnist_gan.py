@@ -9,7 +9,7 @@ import torch.nn as nn
 
 from ..evaluation import inception_score
 from ..gan import gan_training_step
-from ..gan_training import restore_training_state
+from ..gan_checkpoints import restore_training_state
 from ..mnist_gan import article_discriminator, article_generator, dcgan_up_block
 from . import Exercise, assert_close, same_output
 
