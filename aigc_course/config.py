@@ -72,8 +72,12 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"reverse_steps": 100, "sort_steps": 100, "test_size": 500, "saturation_trials": 300},
     },
     "mnist_gan": {
-        "full": {"epochs": 30, "train_subset": None, "eval_samples": 10000},
-        "fast": {"epochs": 1, "train_subset": 1024, "eval_samples": 500},
+        "full": {"epochs": 40, "port_epochs": 40, "train_subset": None, "eval_samples": 10000,
+                 "nn_queries": 1000, "classifier_subset": None, "classifier_epochs": 3, "speed_steps": 10,
+                 "reference_images": None},
+        "fast": {"epochs": 1, "port_epochs": 1, "train_subset": 1024, "eval_samples": 500,
+                 "nn_queries": 200, "classifier_subset": 6000, "classifier_epochs": 1, "speed_steps": 2,
+                 "reference_images": 2000},
     },
     "applications": {
         "full": {"text_steps": 2000, "audio_epochs": 30},
