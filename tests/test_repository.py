@@ -1,0 +1,39 @@
+"""Repository-level promises: the README's commands are what CI runs, ranges not pins, no MNIST committed."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", quick)
+
+
+def test_readme_has_exactly_two_quick_start_commands_and_ci_runs_the_test_one():
+    commands = _readme_commands()
+    assert len(commands) == 2, commands
+    learn, test = commands
+    assert "jupyter lab" in learn and "pip install" in learn
+    assert "tools/run_tests.py" in test and "pip install" in test
+    assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def test_dependencies_are_ranges_not_pins():
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["requires-python"] == ">=3.10"
+    deps = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    assert "torch>=2.2" in deps
+    for line in deps + (ROOT / "requirements.txt").read_text().splitlines():
+        assert "==" not in line, f"exact pin: {line}"
+
+
+def test_no_mnist_files_in_the_repository():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert not [f for f in files if "ubyte" in f or f.endswith((".gz", ".npz", ".npy", ".pt"))]
