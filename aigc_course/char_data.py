@@ -1,4 +1,4 @@
-"""Chapter 06 text data: the course's own corpus, a character vocabulary and the unigram baseline.
+"""Chapter 06 text: the course's own corpus, a character vocabulary, the unigram baseline, sampling.
 
 The corpus ``data_files/workshop_tales.txt`` (about 35,000 characters, plain ASCII) was written
 for this course and ships with the package under the course's MIT licence; nothing is
@@ -11,6 +11,10 @@ character frequencies of the training text, ignoring all context:
 
 for training counts ``n_c`` (N characters, V symbols) and validation ids ``v_1..v_M``. Any model
 that uses context should beat it; how far below it lands is what the model has learned.
+
+A model's next-character distribution is shaped before sampling (:func:`next_char_probabilities`)
+by a **temperature** T, softmax(logits / T) (T < 1 sharpens, T > 1 flattens), and **top-k**
+(keep the k most likely characters, renormalize).
 """
 
 from __future__ import annotations
@@ -112,3 +116,22 @@ def unigram_cross_entropy(train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_
     if (p_val == 0).any():
         raise ValueError("a validation character never occurs in training and smoothing is 0: the loss is infinite")
     return float(-p_val.log().mean())
+
+
+def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
+    """Sampling distribution ``[..., V]`` from logits ``[..., V]``: top-k filter, then softmax(logits / T).
+
+    Entries outside the ``top_k`` largest logits (ties broken as ``torch.topk`` does) get
+    probability 0; ``top_k=None`` or ``top_k >= V`` keeps all. ``temperature`` must be > 0.
+    """
+    require_tensor("logits", logits, floating=True)
+    if logits.ndim < 1 or logits.shape[-1] < 1:
+        raise ValueError(f"logits must have shape [..., V] with V >= 1, got {list(logits.shape)}")
+    temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
+    scaled = logits / temperature
+    if top_k is not None:
+        require_int("top_k", top_k, minimum=1)
+        if top_k < logits.shape[-1]:
+            keep = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, scaled.topk(top_k, dim=-1).indices, True)
+            scaled = scaled.masked_fill(~keep, float("-inf"))
+    return torch.softmax(scaled, dim=-1)

@@ -6,9 +6,8 @@ The model reads ``L`` character ids and, at every position t, predicts the next 
 
 and is trained to minimize the cross-entropy -log p(x_{t+1} | x_1..x_t) in nats per
 character. Generation is autoregressive: sample a character from p(. | context), append it,
-repeat. :func:`next_char_probabilities` shapes that distribution with a **temperature** T
-(softmax(logits / T): T < 1 sharpens, T > 1 flattens) and **top-k** (keep the k most likely
-characters, renormalize).
+repeat, with the distribution shaped by temperature and top-k
+(:func:`aigc_course.char_data.next_char_probabilities`).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .attention import TransformerBlock
-from .char_data import CharVocab
+from .char_data import CharVocab, next_char_probabilities
 from .validate import require_float, require_int, require_tensor
 
 
@@ -146,25 +145,6 @@ def train_char_model(model: CharTransformer, train_ids: torch.Tensor, val_ids: t
     history["seconds"] = [seconds]
     model.eval()
     return history
-
-
-def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
-    """Sampling distribution ``[..., V]`` from logits ``[..., V]``: top-k filter, then softmax(logits / T).
-
-    Entries outside the ``top_k`` largest logits (ties broken as ``torch.topk`` does) get
-    probability 0; ``top_k=None`` or ``top_k >= V`` keeps all. ``temperature`` must be > 0.
-    """
-    require_tensor("logits", logits, floating=True)
-    if logits.ndim < 1 or logits.shape[-1] < 1:
-        raise ValueError(f"logits must have shape [..., V] with V >= 1, got {list(logits.shape)}")
-    temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
-    scaled = logits / temperature
-    if top_k is not None:
-        require_int("top_k", top_k, minimum=1)
-        if top_k < logits.shape[-1]:
-            keep = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, scaled.topk(top_k, dim=-1).indices, True)
-            scaled = scaled.masked_fill(~keep, float("-inf"))
-    return torch.softmax(scaled, dim=-1)
 
 
 @torch.no_grad()
