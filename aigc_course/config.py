@@ -64,8 +64,8 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"epochs": 1, "train_subset": 2000, "latent2d_epochs": 1},
     },
     "attention": {
-        "full": {"task_steps": 1500},
-        "fast": {"task_steps": 100},
+        "full": {"reverse_steps": 400, "sort_steps": 1000, "test_size": 2000, "saturation_trials": 2000},
+        "fast": {"reverse_steps": 100, "sort_steps": 100, "test_size": 500, "saturation_trials": 300},
     },
     "mnist_gan": {
         "full": {"epochs": 30, "train_subset": None, "eval_samples": 10000},
