@@ -24,6 +24,7 @@ from importlib import resources
 
 import torch
 
+from .attention import softmax
 from .validate import require_float, require_int, require_tensor
 
 COURSE_TEXT = "workshop_tales.txt"
@@ -128,10 +129,9 @@ def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_
     if logits.ndim < 1 or logits.shape[-1] < 1:
         raise ValueError(f"logits must have shape [..., V] with V >= 1, got {list(logits.shape)}")
     temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
-    scaled = logits / temperature
     if top_k is not None:
         require_int("top_k", top_k, minimum=1)
         if top_k < logits.shape[-1]:
-            keep = torch.zeros_like(scaled, dtype=torch.bool).scatter(-1, scaled.topk(top_k, dim=-1).indices, True)
-            scaled = scaled.masked_fill(~keep, float("-inf"))
-    return torch.softmax(scaled, dim=-1)
+            keep = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, logits.topk(top_k, dim=-1).indices, True)
+            logits = logits.masked_fill(~keep, float("-inf"))
+    return softmax(logits, dim=-1, temperature=temperature)  # chapter 04's stable softmax: -inf -> weight 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -149,8 +150,13 @@ def train_char_model(model: CharTransformer, train_ids: torch.Tensor, val_ids: t
 
 @torch.no_grad()
 def generate_text(model: CharTransformer, vocab: CharVocab, prompt: str, length: int = 300,
-                  temperature: float = 0.8, top_k: int | None = None, seed: int = 0) -> str:
-    """``prompt`` followed by ``length`` sampled characters (each from the last ``block_size`` of context)."""
+                  temperature: float = 0.8, top_k: int | None = None, seed: int = 0,
+                  distribution: Callable[..., torch.Tensor] = next_char_probabilities) -> str:
+    """``prompt`` followed by ``length`` sampled characters (each from the last ``block_size`` of context).
+
+    ``distribution(logits [V], temperature, top_k) -> probabilities [V]`` shapes each step's
+    distribution (default :func:`~aigc_course.char_data.next_char_probabilities`).
+    """
     require_int("length", length, minimum=0)
     if not prompt:
         raise ValueError("prompt must be a non-empty string (the model needs at least one character of context)")
@@ -161,7 +167,39 @@ def generate_text(model: CharTransformer, vocab: CharVocab, prompt: str, length:
     model.eval()
     for _ in range(length):
         context = torch.tensor([ids[-model.block_size:]], device=device)
-        probs = next_char_probabilities(model(context)[0, -1].float().cpu(), temperature, top_k)
+        probs = distribution(model(context)[0, -1].float().cpu(), temperature, top_k)
         ids.append(int(torch.multinomial(probs, 1, generator=generator)))
     model.train(was_training)
     return vocab.decode(torch.tensor(ids))
+
+
+@torch.no_grad()
+def next_char_figure(model: CharTransformer, vocab: CharVocab, prompt: str, temperatures: tuple[float, ...] = (0.5, 1.0, 2.0),
+                     top: int = 12):
+    """Bar charts of p(next character | prompt) at several temperatures (the ``top`` most likely at T = 1)."""
+    import matplotlib.pyplot as plt
+
+    require_int("top", top, minimum=1)
+    if not prompt:
+        raise ValueError("prompt must be a non-empty string")
+    if not temperatures:
+        raise ValueError("temperatures must hold at least one temperature")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits = model(vocab.encode(prompt[-model.block_size:])[None].to(device))[0, -1].float().cpu()
+    model.train(was_training)
+    order = next_char_probabilities(logits).argsort(descending=True)[:min(top, vocab.size)]
+    labels = [repr(vocab.chars[i])[1:-1] or " " for i in order.tolist()]
+    labels = ["space" if c == " " else "newline" if c == "\\n" else c for c in labels]
+    fig, axes = plt.subplots(1, len(temperatures), figsize=(3.3 * len(temperatures), 2.8), sharey=True, squeeze=False)
+    for ax, t in zip(axes[0], temperatures):
+        probs = next_char_probabilities(logits, t)[order]
+        ax.bar(range(len(order)), probs.numpy(), color="#4c72b0")
+        ax.set_xticks(range(len(order)), labels, rotation=90, fontsize=8)
+        ax.set_title(f"T = {t:g}", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_ylabel("probability")
+    fig.suptitle(f"next character after {prompt[-30:]!r}", fontsize=10)
+    fig.tight_layout()
+    return fig

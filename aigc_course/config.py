@@ -72,8 +72,10 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"epochs": 1, "train_subset": 1024, "eval_samples": 500},
     },
     "applications": {
-        "full": {"text_steps": 2000, "audio_epochs": 30},
-        "fast": {"text_steps": 50, "audio_epochs": 2},
+        "full": {"vae_epochs": 5, "vae_train_images": None, "restore_images": 200, "restore_steps": 150,
+                 "text_steps": 1000, "audio_train": 2000, "audio_epochs": 30, "generalization_steps": 600},
+        "fast": {"vae_epochs": 1, "vae_train_images": 2000, "restore_images": 48, "restore_steps": 40,
+                 "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100},
     },
 }
 

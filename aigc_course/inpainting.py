@@ -6,10 +6,11 @@ explains the *visible* pixels and is plausible under the prior (a MAP estimate):
 
     z* = argmin_z  sum_j m_j BCE(logits_j(z), x_j)  +  1/2 ||z||^2
 
-then keep the known pixels and take the decoder's mean sigmoid(logits(z*)) for the hidden ones.
-The optimization starts from the encoder's mean for the masked image. Denoising is the same
-projection with every pixel "visible": the decoder can only draw digit-like images, so noise
-that no digit explains is left out.
+then keep the known pixels and take the decoder's mean sigmoid(logits(z*)) for the hidden ones
+(:func:`complete_images`). The optimization starts from the encoder's mean for the masked image.
+Denoising (:func:`denoise_images`) is the same projection with every pixel as evidence, returning
+the decoder's picture itself: the decoder can only draw digit-like images, so noise that no digit
+explains is left out.
 
 Masks are bool ``[B, 1, 28, 28]``, True where the pixel is known. Images are float in [0, 1].
 What a hidden region "really" held cannot be recovered, only guessed: the completion is a
@@ -17,6 +18,8 @@ likely digit, not the original one, and the chapter measures how close it comes.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import torch
@@ -78,32 +81,21 @@ def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: to
     return (per_pixel * visible).flatten(1).sum(dim=1)
 
 
-def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor, *, steps: int = 150,
-                    lr: float = 0.05) -> dict[str, torch.Tensor]:
-    """Fill the hidden pixels of ``images`` with the VAE (MAP latent code), keeping the visible ones.
-
-    Returns float ``[B, 1, 28, 28]`` tensors on the CPU: ``"encoder"`` (the decoder's mean at the
-    encoder's mean code of the masked image, hidden pixels set to 0) and ``"optimized"`` (after
-    ``steps`` Adam steps on z of masked NLL + ||z||^2 / 2), both with the visible pixels restored.
-    """
-    _images("images", images)
-    require_tensor("visible", visible, shape=list(images.shape))
-    require_int("steps", steps, minimum=0)
-    require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    device = next(vae.parameters()).device
-    x, m = images.to(device), visible.to(device)
+def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: int, lr: float,
+                nll: Callable[..., torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoder means at the encoder's code of ``x * visible`` and at the MAP code after ``steps`` Adam steps."""
     was_training = vae.training
     vae.eval()
     for p in vae.parameters():
         p.requires_grad_(False)
     try:
         with torch.no_grad():
-            z0, _ = vae.encode(x * m)
+            z0, _ = vae.encode(x * visible)
             start = torch.sigmoid(vae.decode(z0))
         z = z0.clone().requires_grad_(True)
         optimizer = torch.optim.Adam([z], lr=lr)
         for _ in range(steps):
-            loss = (masked_bernoulli_nll(vae.decode(z), x, m) + 0.5 * z.pow(2).sum(dim=1)).sum()
+            loss = (nll(vae.decode(z), x, visible) + 0.5 * z.pow(2).sum(dim=1)).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -113,7 +105,46 @@ def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor,
         for p in vae.parameters():
             p.requires_grad_(True)
         vae.train(was_training)
+    return start, fitted
+
+
+def _check_fit_args(images: torch.Tensor, visible: torch.Tensor, steps: int, lr: float) -> None:
+    _images("images", images)
+    require_tensor("visible", visible, shape=list(images.shape))
+    if visible.dtype != torch.bool:
+        raise TypeError(f"visible must be a bool tensor, got {visible.dtype}")
+    require_int("steps", steps, minimum=0)
+    require_float("lr", lr, minimum=0.0, strict_minimum=True)
+
+
+def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor, *, steps: int = 150,
+                    lr: float = 0.05, nll: Callable[..., torch.Tensor] = masked_bernoulli_nll) -> dict[str, torch.Tensor]:
+    """Fill the hidden pixels of ``images`` with the VAE, keeping the visible ones.
+
+    Returns float ``[B, 1, 28, 28]`` tensors on the CPU: ``"encoder"`` (the decoder's mean at the
+    encoder's mean code of the masked image, hidden pixels set to 0) and ``"optimized"`` (after
+    ``steps`` Adam steps on z of masked NLL + ||z||^2 / 2), both with the visible pixels restored.
+    ``nll(logits, target, visible) -> [B]`` is the data term (default :func:`masked_bernoulli_nll`).
+    """
+    _check_fit_args(images, visible, steps, lr)
+    device = next(vae.parameters()).device
+    x, m = images.to(device), visible.to(device)
+    start, fitted = _fit_latent(vae, x, m, steps, lr, nll)
     return {"encoder": torch.where(m, x, start).cpu(), "optimized": torch.where(m, x, fitted).cpu()}
+
+
+def denoise_images(vae: nn.Module, noisy: torch.Tensor, *, steps: int = 150, lr: float = 0.05,
+                   nll: Callable[..., torch.Tensor] = masked_bernoulli_nll) -> dict[str, torch.Tensor]:
+    """Project noisy images onto what the VAE can draw: every pixel is evidence, none is kept as is.
+
+    Returns ``"encoder"`` (decoder mean at the encoder's code) and ``"optimized"`` (decoder mean
+    at the MAP code fitted to all pixels), float ``[B, 1, 28, 28]`` on the CPU.
+    """
+    visible = torch.ones_like(noisy, dtype=torch.bool)
+    _check_fit_args(noisy, visible, steps, lr)
+    device = next(vae.parameters()).device
+    start, fitted = _fit_latent(vae, noisy.to(device), visible.to(device), steps, lr, nll)
+    return {"encoder": start.cpu(), "optimized": fitted.cpu()}
 
 
 def add_noise(images: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
@@ -149,5 +180,30 @@ def restoration_figure(rows: dict[str, torch.Tensor], title: str | None = None) 
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def inpainting_figure(vae: nn.Module, image: torch.Tensor, kind: str, *, steps: int = 150, seed: int = 0) -> plt.Figure:
+    """Original, masked input (hidden pixels grey), encoder-only and optimized completions of one image.
+
+    ``image``: float ``[1, 28, 28]`` or ``[28, 28]`` in [0, 1]. Titles give each candidate's mean
+    squared error on the hidden pixels.
+    """
+    require_tensor("image", image, ndim=(2, 3), floating=True)
+    x = image.reshape(1, 1, 28, 28)
+    visible = make_masks(kind, 1, seed=seed)
+    out = complete_images(vae, x, visible, steps=steps)
+    masked = torch.where(visible, x, torch.zeros_like(x))
+    panels = [("original", x, None), ("masked input", torch.where(visible, x, torch.full_like(x, 0.35)), masked),
+              ("VAE, encoder only", out["encoder"], out["encoder"]), (f"VAE, {steps} steps on z", out["optimized"],
+                                                                      out["optimized"])]
+    fig, axes = plt.subplots(1, 4, figsize=(8, 2.4))
+    for ax, (name, shown, measured) in zip(axes, panels):
+        ax.imshow(shown[0, 0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_axis_off()
+        error = "" if measured is None else f"\nhidden-pixel MSE {hidden_pixel_mse(measured, x, visible):.3f}"
+        ax.set_title(name + error, fontsize=9)
+    fig.suptitle(f"mask: {kind} (grey = hidden)", fontsize=10)
     fig.tight_layout()
     return fig

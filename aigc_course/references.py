@@ -99,8 +99,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("ho2020", "paper", "added", "Ho, J., Jain, A., Abbeel, P.", "Denoising Diffusion Probabilistic Models",
               "Advances in Neural Information Processing Systems 33 (NeurIPS 2020); arXiv:2006.11239", 2020,
               "https://arxiv.org/abs/2006.11239",
-              "Diffusion models, the family behind most image generators since 2021; the natural next step "
-              "after GANs and VAEs, which the article does not mention.",
+              "Diffusion models, the family behind image generators such as DALL-E 2, Imagen and Stable "
+              "Diffusion; the natural next step after GANs and VAEs, which the article does not mention.",
               "arXiv abstract page; authors' project page"),
     Reference("kingma2019", "paper", "added", "Kingma, D. P., Welling, M.", "An Introduction to Variational Autoencoders",
               "arXiv:1906.02691", 2019, "https://arxiv.org/abs/1906.02691",
