@@ -268,3 +268,21 @@ def test_markdown_renderings():
     assert "~~" in references.dropped_markdown()
     with pytest.raises(ValueError, match="kind"):
         references.references_markdown(kind="video")
+
+
+def test_denoising_returns_the_decoder_picture_not_the_noisy_input():
+    vae, x = TinyVAE(), _digits(2)
+    noisy = inpainting.add_noise(x, 0.3, seed=0)
+    out = inpainting.denoise_images(vae, noisy, steps=0)
+    with torch.no_grad():
+        mu, _ = vae.encode(noisy)
+        expected = torch.sigmoid(vae.decode(mu))
+    assert torch.allclose(out["encoder"], expected) and torch.allclose(out["optimized"], expected)
+    moved = inpainting.denoise_images(vae, noisy, steps=20, lr=0.1)["optimized"]
+    assert not torch.allclose(moved, expected)
+
+
+def test_inpainting_figure_titles_report_errors():
+    fig = inpainting.inpainting_figure(TinyVAE(), _digits(1)[0], "centre square", steps=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "original" and all("hidden-pixel MSE" in t for t in titles[1:])
