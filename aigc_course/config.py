@@ -73,9 +73,11 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "applications": {
         "full": {"vae_epochs": 5, "vae_train_images": None, "restore_images": 200, "restore_steps": 150,
-                 "text_steps": 1000, "audio_train": 2000, "audio_epochs": 30, "generalization_steps": 600},
+                 "text_steps": 1000, "audio_train": 2000, "audio_epochs": 30, "generalization_steps": 600,
+                 "timing_steps": 20},
         "fast": {"vae_epochs": 1, "vae_train_images": 2000, "restore_images": 48, "restore_steps": 40,
-                 "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100},
+                 "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100,
+                 "timing_steps": 3},
     },
 }
 
