@@ -10,7 +10,8 @@ then keep the known pixels and take the decoder's mean sigmoid(logits(z*)) for t
 (:func:`complete_images`). The optimization starts from the encoder's mean for the masked image.
 Denoising (:func:`denoise_images`) is the same projection with every pixel as evidence, returning
 the decoder's picture itself: the decoder can only draw digit-like images, so noise that no digit
-explains is left out.
+explains is left out. The data term must describe the corruption: for additive Gaussian noise of
+known std s it is sum_j (x_j - sigmoid(logit_j))^2 / (2 s^2) (:func:`gaussian_nll`).
 
 Masks are bool ``[B, 1, 28, 28]``, True where the pixel is known. Images are float in [0, 1].
 What a hidden region "really" held cannot be recovered, only guessed: the completion is a
@@ -81,6 +82,21 @@ def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: to
     return (per_pixel * visible).flatten(1).sum(dim=1)
 
 
+def gaussian_nll(noise_std: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The data term for images corrupted by Gaussian noise of known ``noise_std``.
+
+    Returns ``nll(logits, target, visible) -> [B]`` = sum over visible pixels of
+    (target - sigmoid(logit))^2 / (2 noise_std^2), i.e. -log N(target; decoder mean, noise_std^2)
+    up to a constant. Use it instead of the Bernoulli term when the corruption is additive noise.
+    """
+    std = require_float("noise_std", noise_std, minimum=0.0, strict_minimum=True)
+
+    def nll(logits: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+        return ((torch.sigmoid(logits) - target) ** 2 * visible).flatten(1).sum(dim=1) / (2 * std * std)
+
+    return nll
+
+
 def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: int, lr: float,
                 nll: Callable[..., torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Decoder means at the encoder's code of ``x * visible`` and at the MAP code after ``steps`` Adam steps."""
@@ -133,12 +149,14 @@ def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor,
     return {"encoder": torch.where(m, x, start).cpu(), "optimized": torch.where(m, x, fitted).cpu()}
 
 
-def denoise_images(vae: nn.Module, noisy: torch.Tensor, *, steps: int = 150, lr: float = 0.05,
-                   nll: Callable[..., torch.Tensor] = masked_bernoulli_nll) -> dict[str, torch.Tensor]:
+def denoise_images(vae: nn.Module, noisy: torch.Tensor, nll: Callable[..., torch.Tensor], *, steps: int = 150,
+                   lr: float = 0.05) -> dict[str, torch.Tensor]:
     """Project noisy images onto what the VAE can draw: every pixel is evidence, none is kept as is.
 
-    Returns ``"encoder"`` (decoder mean at the encoder's code) and ``"optimized"`` (decoder mean
-    at the MAP code fitted to all pixels), float ``[B, 1, 28, 28]`` on the CPU.
+    ``nll(logits, target, visible) -> [B]`` says how the images were corrupted: :func:`gaussian_nll`
+    for additive Gaussian noise; the VAE's own Bernoulli term (:func:`masked_bernoulli_nll`) reads
+    noisy grey as faint ink. Returns ``"encoder"`` (decoder mean at the encoder's code) and
+    ``"optimized"`` (decoder mean at the MAP code fitted to all pixels), float ``[B, 1, 28, 28]`` on the CPU.
     """
     visible = torch.ones_like(noisy, dtype=torch.bool)
     _check_fit_args(noisy, visible, steps, lr)

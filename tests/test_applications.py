@@ -273,12 +273,12 @@ def test_markdown_renderings():
 def test_denoising_returns_the_decoder_picture_not_the_noisy_input():
     vae, x = TinyVAE(), _digits(2)
     noisy = inpainting.add_noise(x, 0.3, seed=0)
-    out = inpainting.denoise_images(vae, noisy, steps=0)
+    out = inpainting.denoise_images(vae, noisy, inpainting.masked_bernoulli_nll, steps=0)
     with torch.no_grad():
         mu, _ = vae.encode(noisy)
         expected = torch.sigmoid(vae.decode(mu))
     assert torch.allclose(out["encoder"], expected) and torch.allclose(out["optimized"], expected)
-    moved = inpainting.denoise_images(vae, noisy, steps=20, lr=0.1)["optimized"]
+    moved = inpainting.denoise_images(vae, noisy, inpainting.gaussian_nll(0.3), steps=20, lr=0.1)["optimized"]
     assert not torch.allclose(moved, expected)
 
 
@@ -286,3 +286,15 @@ def test_inpainting_figure_titles_report_errors():
     fig = inpainting.inpainting_figure(TinyVAE(), _digits(1)[0], "centre square", steps=3)
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[0] == "original" and all("hidden-pixel MSE" in t for t in titles[1:])
+
+
+def test_gaussian_nll_is_the_gaussian_log_likelihood_up_to_a_constant():
+    x, logits = _digits(3), torch.randn(3, 1, 28, 28)
+    visible = inpainting.make_masks("random 60%", 3)
+    std = 0.3
+    normal = torch.distributions.Normal(torch.sigmoid(logits), std)
+    full = -(normal.log_prob(x) * visible).flatten(1).sum(1)
+    constant = visible.flatten(1).sum(1) * 0.5 * math.log(2 * math.pi * std ** 2)
+    assert torch.allclose(inpainting.gaussian_nll(std)(logits, x, visible), full - constant, rtol=1e-4)
+    with pytest.raises(ValueError, match="noise_std"):
+        inpainting.gaussian_nll(0.0)
