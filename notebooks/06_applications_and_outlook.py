@@ -111,7 +111,7 @@ vae_test = evaluate(vae, test_x[:2000])
 print(f"ConvVAE test negative ELBO on 2,000 test digits: {vae_test['loss']:.1f} nats/image")
 
 # %% [markdown]
-# **Exercise 6.3 (the visible pixels' likelihood).** Complete `masked_bernoulli_nll(logits, target, visible)`:
+# **Exercise 6.1 (the visible pixels' likelihood).** Complete `masked_bernoulli_nll(logits, target, visible)`:
 # for logits, targets in $[0, 1]$ and a bool mask, all `[B, 1, 28, 28]`, return the `[B]` per-image sums of
 # $\mathrm{BCE}(\ell_j, x_j)$ over the pixels where `visible` is True. Hidden pixels must not count, whatever
 # their value.
@@ -123,7 +123,7 @@ import torch.nn.functional as F
 def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
     """Per-image sum over visible pixels of BCE(logit, target): [B, 1, 28, 28] x 3 -> [B]."""
     # Hint: F.binary_cross_entropy_with_logits(logits, target, reduction="none") is per pixel.
-    raise NotImplementedError("Exercise 6.3: masked likelihood")
+    raise NotImplementedError("Exercise 6.1: masked likelihood")
 
 
 # %%
@@ -256,7 +256,7 @@ print(text[:480])
 # for training counts $n_c$ ($N$ characters, $V$ symbols) and validation characters $v_1, \dots, v_M$.
 # Whatever the Transformer gets below $H_\text{unigram}$ it has learned from context.
 #
-# **Exercise 6.1 (unigram baseline).** Complete `unigram_cross_entropy(train_ids, val_ids, vocab_size, smoothing)`,
+# **Exercise 6.2 (unigram baseline).** Complete `unigram_cross_entropy(train_ids, val_ids, vocab_size, smoothing)`,
 # returning a Python float in nats (natural log) per character.
 
 # %%
@@ -264,7 +264,7 @@ def unigram_cross_entropy(train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_
                           smoothing: float = 1.0) -> float:
     """-mean_i log p(val_ids[i]) with p(c) = (n_c + smoothing) / (N + smoothing * vocab_size)."""
     # Hint: torch.bincount(train_ids, minlength=vocab_size) counts every character id.
-    raise NotImplementedError("Exercise 6.1: unigram baseline")
+    raise NotImplementedError("Exercise 6.2: unigram baseline")
 
 
 # %%
@@ -319,7 +319,7 @@ print(f"validation loss {text_val:.3f} nats/char vs unigram {unigram:.3f}: {unig
 # character, $T > 1$ flattens it. **Top-k** keeps only the $k$ most likely characters and renormalizes,
 # so that a rare, wrong character can never be drawn (Fan et al., 2018; see §5 for references).
 #
-# **Exercise 6.2 (sampling distribution).** Complete `next_char_probabilities(logits, temperature, top_k)`:
+# **Exercise 6.3 (sampling distribution).** Complete `next_char_probabilities(logits, temperature, top_k)`:
 # logits `[..., V]` to probabilities `[..., V]`. Keep the `top_k` largest logits (all of them when
 # `top_k` is `None` or at least $V$), give the others probability 0, and apply the softmax at
 # temperature $T$. (Chapter 04's `softmax(x, dim, temperature)` gives entries equal to $-\infty$ weight 0.)
@@ -331,7 +331,7 @@ from aigc_course.attention import softmax
 def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
     """softmax(logits / T) restricted to the top_k largest logits; shape [..., V] in and out."""
     # Hint: logits.topk(k, dim=-1).indices are the positions to keep; masked_fill(..., float("-inf")) the rest.
-    raise NotImplementedError("Exercise 6.2: temperature and top-k")
+    raise NotImplementedError("Exercise 6.3: temperature and top-k")
 
 
 # %%
@@ -563,7 +563,7 @@ ax.legend(fontsize=8)
 plt.show()
 closest = memo["generated"].argsort()[:8]
 show_images(torch.cat([fake[closest], train_x[memo["generated_index"][closest]]]), nrow=8,
-            title="the 8 GAN samples closest to a training digit (top) and those training digits (bottom)")
+            title="closest GAN samples (top), their nearest training digits (bottom)")
 plt.show()
 print(f"median distance to the nearest training digit: GAN samples {memo['generated'].median():.2f}, "
       f"real test digits {memo['held_out'].median():.2f}; smallest GAN distance {memo['generated'].min():.2f} "

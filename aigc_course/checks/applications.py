@@ -26,7 +26,7 @@ def _unigram_hand_example(candidate, reference) -> None:
 
 
 check_unigram_cross_entropy = Exercise(
-    "6.1", "unigram baseline in nats per character", unigram_cross_entropy,
+    "6.2", "unigram baseline in nats per character", unigram_cross_entropy,
     cases=[
         _unigram_hand_example,
         same_output(_ids(500, 20, 1), _ids(100, 20, 2), 20, 1.0, label="random ids, alpha = 1"),
@@ -46,7 +46,7 @@ def _sums_to_one(candidate, reference) -> None:
 
 
 check_next_char_probabilities = Exercise(
-    "6.2", "temperature and top-k sampling distribution", next_char_probabilities,
+    "6.3", "temperature and top-k sampling distribution", next_char_probabilities,
     cases=[
         same_output(torch.tensor([2.0, 1.0, 0.5, -1.0]), 1.0, None, label="T = 1, no top-k (plain softmax)"),
         same_output(torch.tensor([2.0, 1.0, 0.5, -1.0]), 0.5, None, label="T = 0.5 sharpens"),
@@ -82,7 +82,7 @@ def _hidden_targets_do_not_matter(candidate, reference) -> None:
 
 
 check_masked_bernoulli_nll = Exercise(
-    "6.3", "negative log-likelihood of the visible pixels", masked_bernoulli_nll,
+    "6.1", "negative log-likelihood of the visible pixels", masked_bernoulli_nll,
     cases=[
         same_output(*_masked_case(0, 0.5), label="half the pixels visible", atol=1e-3),
         same_output(*_masked_case(1, 0.1), label="10% visible", atol=1e-3),

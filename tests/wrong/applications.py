@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 
-# ---- 6.1 unigram cross-entropy ----
+# ---- 6.2 unigram cross-entropy ----
 def unigram_in_bits(train_ids, val_ids, vocab_size, smoothing=1.0):
     counts = torch.bincount(train_ids, minlength=vocab_size).double() + smoothing
     return float(-(counts / counts.sum())[val_ids].log2().mean())
@@ -24,7 +24,7 @@ def unigram_uniform(train_ids, val_ids, vocab_size, smoothing=1.0):
     return math.log(vocab_size)
 
 
-# ---- 6.2 temperature and top-k ----
+# ---- 6.3 temperature and top-k ----
 def temperature_multiplies(logits, temperature=1.0, top_k=None):
     scaled = logits * temperature
     if top_k is not None and top_k < logits.shape[-1]:
@@ -49,7 +49,7 @@ def top_k_keeps_the_smallest(logits, temperature=1.0, top_k=None):
     return torch.softmax(scaled, dim=-1)
 
 
-# ---- 6.3 masked Bernoulli NLL ----
+# ---- 6.1 masked Bernoulli NLL ----
 def masked_nll_mean_not_sum(logits, target, visible):
     per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     return (per_pixel * visible).flatten(1).mean(dim=1)
@@ -84,8 +84,8 @@ def pitch_half_the_rate(wave, sample_rate=4000):
 
 
 WRONG = {
-    "6.1": [unigram_in_bits, unigram_ignores_smoothing, unigram_counts_validation, unigram_uniform],
-    "6.2": [temperature_multiplies, top_k_without_renormalizing, top_k_keeps_the_smallest],
-    "6.3": [masked_nll_mean_not_sum, masked_nll_masks_the_target, masked_nll_ignores_mask],
+    "6.2": [unigram_in_bits, unigram_ignores_smoothing, unigram_counts_validation, unigram_uniform],
+    "6.3": [temperature_multiplies, top_k_without_renormalizing, top_k_keeps_the_smallest],
+    "6.1": [masked_nll_mean_not_sum, masked_nll_masks_the_target, masked_nll_ignores_mask],
     "6.4": [pitch_returns_bin_index, pitch_keeps_the_constant, pitch_half_the_rate],
 }
