@@ -135,3 +135,21 @@ def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_
             keep = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, logits.topk(top_k, dim=-1).indices, True)
             logits = logits.masked_fill(~keep, float("-inf"))
     return softmax(logits, dim=-1, temperature=temperature)  # chapter 04's stable softmax: -inf -> weight 0
+
+
+def longest_copied_span(text: str, corpus: str) -> str:
+    """The longest substring of ``text`` that occurs verbatim in ``corpus`` (the first one if tied).
+
+    A memorization check for text: a sample that reproduces long passages of its training text is
+    copying, not writing. Greedy scan, O(len(text) x len(corpus)) at worst; fine for a few thousand
+    characters.
+    """
+    if not isinstance(text, str) or not isinstance(corpus, str):
+        raise TypeError("text and corpus must be strings")
+    best = ""
+    for start in range(len(text)):
+        length = len(best) + 1  # only a longer span can improve on the best so far
+        while start + length <= len(text) and text[start:start + length] in corpus:
+            best = text[start:start + length]
+            length += 1
+    return best

@@ -347,8 +347,26 @@ for temperature in (0.5, 1.0, 1.5):
     print(f"--- T = {temperature} ---\n{sample}\n")
 
 # %% [markdown]
-# At $T = 0.5$ the text is the most word-like but repeats itself; at $T = 1.5$ it invents strings that
-# are not words. Neither setting is "correct": it depends on whether you want safe or surprising text.
+# At low temperature the text is the most word-like but repeats itself; at high temperature it invents
+# strings that are not words. Neither setting is "correct": it depends on whether you want safe or
+# surprising text.
+#
+# **Does the model copy its book?** (A preview of §4.2.) Find the longest stretch of a long sample that
+# appears word for word in the training text, and compare with the same measurement for the validation
+# text, which was written by a person and never seen by the model: ordinary English shares phrases too.
+
+# %%
+from aigc_course.char_data import longest_copied_span
+
+train_text, val_text = text[:len(train_ids)], text[len(train_ids):]
+long_sample = generate_text(text_model, vocab, "The ", length=1000, temperature=0.8, seed=2,
+                            distribution=next_char_probabilities)
+copied = longest_copied_span(long_sample[4:], train_text)
+shared = longest_copied_span(val_text[:1000], train_text)
+print(f"longest stretch of a 1,000-character sample (T = 0.8) found in the training text: {len(copied)} characters, {copied!r}")
+print(f"longest stretch of 1,000 characters of unseen validation text found there: {len(shared)} characters, {shared!r}")
+
+# %% [markdown]
 # Try the knobs yourself (moving a slider samples again):
 
 # %%

@@ -298,3 +298,14 @@ def test_gaussian_nll_is_the_gaussian_log_likelihood_up_to_a_constant():
     assert torch.allclose(inpainting.gaussian_nll(std)(logits, x, visible), full - constant, rtol=1e-4)
     with pytest.raises(ValueError, match="noise_std"):
         inpainting.gaussian_nll(0.0)
+
+
+def test_longest_copied_span_matches_brute_force():
+    from aigc_course.char_data import longest_copied_span
+
+    corpus = "the forger and the critic met by the river"
+    for text in ("a critic met a forger", "zzz", "by the river and the", ""):
+        brute = max((text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1) if text[i:j] in corpus),
+                    key=len, default="")
+        assert len(longest_copied_span(text, corpus)) == len(brute)
+    assert longest_copied_span("xx critic met yy", corpus) == " critic met "
