@@ -52,7 +52,6 @@ print(environment_report())
 
 # %%
 import math
-import time
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -79,10 +78,11 @@ print("budget:", BUDGET, "| device:", device)
 # a maximum a posteriori (MAP) estimate, found with Adam on $z$ alone (the network's weights stay fixed),
 # starting from the encoder's guess for the masked image. Then keep the known pixels and take the
 # decoder's picture $\sigma(\ell(z^\star))$ for the hidden ones. Denoising is the same search with every
-# pixel as (noisy) evidence: noise that no digit explains cannot be drawn, so it is left out.
+# pixel as (noisy) evidence: noise that no digit explains cannot be drawn, so it is left out (provided the
+# likelihood describes the noise, as we will see).
 #
 # The model is chapter 03's convolutional VAE, loaded from the course's data cache if you ran that
-# notebook; otherwise a smaller one is trained here.
+# notebook; otherwise the same model is trained here, for fewer epochs.
 
 # %%
 from aigc_course.data import images_to_unit, load_mnist
@@ -309,6 +309,7 @@ ax.legend()
 plt.show()
 print(f"validation loss {text_val:.3f} nats/char vs unigram {unigram:.3f}: {unigram - text_val:.2f} nats/char lower "
       f"({BUDGET['text_steps']} steps, {text_seconds:.0f} s of training on {device})")
+print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characters (unigram: {math.exp(unigram):.1f})")
 
 # %% [markdown]
 # A loss of $H$ nats per character means the model is, on average, as unsure as a fair choice among
@@ -786,6 +787,8 @@ for kind, title in (("book", "Books"), ("course", "Courses"), ("site", "Sites an
 # briefly and the numbers are worse):
 
 # %%
+if is_fast_mode():
+    print("fast mode: every model below was trained briefly; run without AIGC_COURSE_FAST for the real numbers")
 hole = dict(restoration_rows)["bottom half"]
 noise = denoise_rows[0.4]
 gap_small = generalization[500]["test"] - generalization[500]["train"]
