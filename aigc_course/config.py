@@ -52,8 +52,10 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {},
     },
     "preprocessing": {
-        "full": {"train_subset": 1000, "epochs": 30, "cv_folds": 5, "corrupt_pool": 20000},
-        "fast": {"train_subset": 300, "epochs": 3, "cv_folds": 3, "corrupt_pool": 3000},
+        "full": {"train_subset": 1000, "epochs": 40, "cv_folds": 5, "test_images": 10000, "monitor_images": 2000,
+                 "corrupt_pool": 20000, "per_kind": 200},
+        "fast": {"train_subset": 200, "epochs": 2, "cv_folds": 3, "test_images": 1000, "monitor_images": 500,
+                 "corrupt_pool": 2000, "per_kind": 20},
     },
     "gan": {
         "full": {"toy_steps": 3000, "toy_batch": 256, "dstar_steps": 2000},

@@ -57,24 +57,27 @@ _COLOURS = {"data": "#dbe9f6", "model": "#fde2c8", "loss": "#f8d0d0", "out": "#d
 Box = tuple[float, float, float]  # centre x, centre y, width
 
 
-def _box(ax: plt.Axes, x: float, y: float, text: str, kind: str, width: float = 1.7, height: float = 0.62) -> Box:
+def diagram_box(ax: plt.Axes, x: float, y: float, text: str, kind: str, width: float = 1.7, height: float = 0.62) -> Box:
+    """A rounded box centred at (x, y); ``kind`` picks the colour: data, model, loss, out or noise."""
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
                                 facecolor=_COLOURS[kind], edgecolor="#444444", linewidth=1.0))
     ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
     return (x, y, width)
 
 
-def _arrow(ax: plt.Axes, start: Box, end: Box, text: str = "", colour: str = "#333333") -> None:
-    """An arrow from the right edge of ``start`` to the left edge of ``end``, labelled above its middle."""
-    tail = (start[0] + start[2] / 2 + 0.08, start[1])
-    head = (end[0] - end[2] / 2 - 0.08, end[1])
+def diagram_arrow(ax: plt.Axes, start: Box, end: Box, text: str = "", colour: str = "#333333") -> None:
+    """An arrow from the facing edge of box ``start`` to that of box ``end``, labelled above its middle."""
+    sign = 1 if end[0] >= start[0] else -1
+    tail = (start[0] + sign * (start[2] / 2 + 0.08), start[1])
+    head = (end[0] - sign * (end[2] / 2 + 0.08), end[1])
     ax.annotate("", xy=head, xytext=tail, arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2))
     if text:
         ax.text((tail[0] + head[0]) / 2, (tail[1] + head[1]) / 2 + 0.12, text, ha="center", va="bottom",
                 fontsize=7.5, color=colour)
 
 
-def _panel(ax: plt.Axes, title: str, xlim: float = 10.0, ylim: float = 3.0) -> None:
+def diagram_panel(ax: plt.Axes, title: str, xlim: float = 10.0, ylim: float = 3.0) -> None:
+    """Prepare an empty diagram axis of xlim x ylim units with a left-aligned title."""
     ax.set_xlim(0, xlim)
     ax.set_ylim(0, ylim)
     ax.set_axis_off()
@@ -89,54 +92,54 @@ def draw_pipelines() -> plt.Figure:
     fig, axes = plt.subplots(4, 1, figsize=(10, 10.5))
 
     ax = axes[0]
-    _panel(ax, "(a) GAN training: the discriminator exists only here")
-    data = _box(ax, 0.9, 2.3, "real data", "data", width=1.5)
-    prep = _box(ax, 3.0, 2.3, "preprocessing", "data", width=1.7)
-    noise = _box(ax, 0.9, 0.7, "noise z ~ N(0, I)", "noise", width=1.5)
-    gen = _box(ax, 3.0, 0.7, "generator G", "model", width=1.7)
-    disc = _box(ax, 6.0, 1.5, "discriminator D", "model", width=1.7)
-    loss = _box(ax, 8.8, 1.5, "loss\n(real vs fake)", "loss", width=1.5)
-    _arrow(ax, data, prep)
-    _arrow(ax, prep, disc, "real x")
-    _arrow(ax, noise, gen)
-    _arrow(ax, gen, disc, "fake G(z)")
-    _arrow(ax, disc, loss, "D(x), D(G(z))")
+    diagram_panel(ax, "(a) GAN training: the discriminator exists only here")
+    data = diagram_box(ax, 0.9, 2.3, "real data", "data", width=1.5)
+    prep = diagram_box(ax, 3.0, 2.3, "preprocessing", "data", width=1.7)
+    noise = diagram_box(ax, 0.9, 0.7, "noise z ~ N(0, I)", "noise", width=1.5)
+    gen = diagram_box(ax, 3.0, 0.7, "generator G", "model", width=1.7)
+    disc = diagram_box(ax, 6.0, 1.5, "discriminator D", "model", width=1.7)
+    loss = diagram_box(ax, 8.8, 1.5, "loss\n(real vs fake)", "loss", width=1.5)
+    diagram_arrow(ax, data, prep)
+    diagram_arrow(ax, prep, disc, "real x")
+    diagram_arrow(ax, noise, gen)
+    diagram_arrow(ax, gen, disc, "fake G(z)")
+    diagram_arrow(ax, disc, loss, "D(x), D(G(z))")
     ax.text(8.8, 0.75, "its gradients update D,\nthen G (through D)", ha="center", fontsize=7.5, color="#b03030")
 
     ax = axes[1]
-    _panel(ax, "(b) Generation: only the trained generator runs; no data, no discriminator")
-    noise = _box(ax, 1.5, 1.5, "noise z ~ N(0, I)", "noise")
-    gen = _box(ax, 4.5, 1.5, "trained G", "model")
-    out = _box(ax, 7.5, 1.5, "generated content", "out")
-    _arrow(ax, noise, gen)
-    _arrow(ax, gen, out)
+    diagram_panel(ax, "(b) Generation: only the trained generator runs; no data, no discriminator")
+    noise = diagram_box(ax, 1.5, 1.5, "noise z ~ N(0, I)", "noise")
+    gen = diagram_box(ax, 4.5, 1.5, "trained G", "model")
+    out = diagram_box(ax, 7.5, 1.5, "generated content", "out")
+    diagram_arrow(ax, noise, gen)
+    diagram_arrow(ax, gen, out)
 
     ax = axes[2]
-    _panel(ax, "(c) VAE: encoder and decoder trained jointly on one loss; generation uses the decoder alone")
-    data = _box(ax, 0.7, 2.2, "data x\n(preprocessed)", "data", width=1.3)
-    enc = _box(ax, 2.55, 2.2, "encoder q(z|x)", "model", width=1.6)
-    z = _box(ax, 5.4, 2.2, "z = mu + sigma * eps", "noise", width=1.9)
-    dec = _box(ax, 7.6, 2.2, "decoder p(x|z)", "model", width=1.6)
-    elbo = _box(ax, 9.4, 2.2, "-ELBO", "loss", width=1.0)
-    _arrow(ax, data, enc)
-    _arrow(ax, enc, z, "mu, log sigma^2")
-    _arrow(ax, z, dec)
-    _arrow(ax, dec, elbo)
-    prior = _box(ax, 4.9, 0.7, "z ~ N(0, I)", "noise", width=1.5)
-    dec2 = _box(ax, 7.6, 0.7, "decoder", "model", width=1.6)
-    new = _box(ax, 9.4, 0.7, "new x", "out", width=1.0)
-    _arrow(ax, prior, dec2, "generation")
-    _arrow(ax, dec2, new)
+    diagram_panel(ax, "(c) VAE: encoder and decoder trained jointly on one loss; generation uses the decoder alone")
+    data = diagram_box(ax, 0.7, 2.2, "data x\n(preprocessed)", "data", width=1.3)
+    enc = diagram_box(ax, 2.55, 2.2, "encoder q(z|x)", "model", width=1.6)
+    z = diagram_box(ax, 5.4, 2.2, "z = mu + sigma * eps", "noise", width=1.9)
+    dec = diagram_box(ax, 7.6, 2.2, "decoder p(x|z)", "model", width=1.6)
+    elbo = diagram_box(ax, 9.4, 2.2, "-ELBO", "loss", width=1.0)
+    diagram_arrow(ax, data, enc)
+    diagram_arrow(ax, enc, z, "mu, log sigma^2")
+    diagram_arrow(ax, z, dec)
+    diagram_arrow(ax, dec, elbo)
+    prior = diagram_box(ax, 4.9, 0.7, "z ~ N(0, I)", "noise", width=1.5)
+    dec2 = diagram_box(ax, 7.6, 0.7, "decoder", "model", width=1.6)
+    new = diagram_box(ax, 9.4, 0.7, "new x", "out", width=1.0)
+    diagram_arrow(ax, prior, dec2, "generation")
+    diagram_arrow(ax, dec2, new)
 
     ax = axes[3]
-    _panel(ax, "(d) Self-attention: a layer inside generators and decoders of sequences (text, audio, image patches)")
-    tokens = _box(ax, 1.0, 1.5, "tokens\nx_1 ... x_n", "data", width=1.5)
-    qkv = _box(ax, 3.5, 1.5, "Q, K, V =\nx W_q, x W_k, x W_v", "model", width=2.1)
-    weights = _box(ax, 6.3, 1.5, "softmax(Q K^T / sqrt(d))", "model", width=2.3)
-    out = _box(ax, 8.9, 1.5, "weights @ V\n(to next layer)", "out", width=1.6)
-    _arrow(ax, tokens, qkv)
-    _arrow(ax, qkv, weights)
-    _arrow(ax, weights, out)
+    diagram_panel(ax, "(d) Self-attention: a layer inside generators and decoders of sequences (text, audio, image patches)")
+    tokens = diagram_box(ax, 1.0, 1.5, "tokens\nx_1 ... x_n", "data", width=1.5)
+    qkv = diagram_box(ax, 3.5, 1.5, "Q, K, V =\nx W_q, x W_k, x W_v", "model", width=2.1)
+    weights = diagram_box(ax, 6.3, 1.5, "softmax(Q K^T / sqrt(d))", "model", width=2.3)
+    out = diagram_box(ax, 8.9, 1.5, "weights @ V\n(to next layer)", "out", width=1.6)
+    diagram_arrow(ax, tokens, qkv)
+    diagram_arrow(ax, qkv, weights)
+    diagram_arrow(ax, weights, out)
     fig.tight_layout()
     return fig
 
