@@ -582,7 +582,8 @@ from aigc_course.config import data_dir
 from aigc_course.gan_training import train_gan
 from aigc_course.mnist_gan import generate
 
-gan_run = train_gan(BUDGET["gan_model"], epochs=BUDGET["gan_epochs"], out_dir=data_dir() / "runs" / BUDGET["gan_model"],
+gan_dir = data_dir() / "runs" / f"{BUDGET['gan_model']}{'-fast' if is_fast_mode() else ''}"
+gan_run = train_gan(BUDGET["gan_model"], epochs=BUDGET["gan_epochs"], out_dir=gan_dir,
                     train_subset=BUDGET["gan_train_images"], device=device)
 print(f"GAN {BUDGET['gan_model']!r}: {gan_run.epochs_done} epoch(s) done "
       f"({'loaded' if gan_run.trained_epochs == 0 else f'{gan_run.trained_epochs} trained now'})")
