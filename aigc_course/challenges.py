@@ -22,8 +22,10 @@ import torch.nn.functional as F
 
 from .char_model import CharTransformer, random_windows
 from .classifier import DigitClassifier, accuracy, predict_logits, train_classifier
+from .config import data_dir, is_fast_mode
 from .evaluation import nearest_neighbours
 from .gan import gan_training_step
+from .gan_training import CheckpointError, TrainingRun, train_gan
 from .mnist_gan import build_models, count_parameters
 from .validate import require_float, require_int, require_tensor
 from .vae import forward_loss
@@ -134,6 +136,23 @@ def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_si
         entry["parameters"] = count_parameters(entry["model"])
         entry["batch"] = batch_size
     return steps
+
+
+def load_or_train_gan(model: str, epochs: int, train_subset: int | None = None, *,
+                      device: torch.device | str | None = None, progress: bool = True) -> TrainingRun:
+    """Chapter 05's GAN ``model``: loaded from ``<data cache>/runs/<model>[-fast]`` when it holds at least
+    ``epochs`` epochs of the same run, trained (or resumed) there otherwise.
+
+    When that folder holds a run of another configuration (another ``train_subset``), this
+    chapter's own folder ``runs/<model>-ch06[-fast]`` is used instead, never overwriting it.
+    """
+    suffix = "-fast" if is_fast_mode() else ""
+    try:
+        return train_gan(model, epochs, data_dir() / "runs" / f"{model}{suffix}", train_subset=train_subset,
+                         device=device, progress=progress)
+    except CheckpointError:
+        return train_gan(model, epochs, data_dir() / "runs" / f"{model}-ch06{suffix}", train_subset=train_subset,
+                         device=device, progress=progress)
 
 
 def memorization_distances(generated: torch.Tensor, train: torch.Tensor,

@@ -560,15 +560,11 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
 # digit is what "a new digit" looks like.
 
 # %%
-from aigc_course.challenges import memorization_distances
-from aigc_course.config import data_dir
-from aigc_course.gan_training import train_gan
+from aigc_course.challenges import load_or_train_gan, memorization_distances
 from aigc_course.mnist_gan import generate
 
-gan_dir = data_dir() / "runs" / f"{BUDGET['gan_model']}{'-fast' if is_fast_mode() else ''}"
-gan_run = train_gan(BUDGET["gan_model"], epochs=BUDGET["gan_epochs"], out_dir=gan_dir,
-                    train_subset=BUDGET["gan_train_images"], device=device)
-print(f"GAN {BUDGET['gan_model']!r}: {gan_run.epochs_done} epoch(s) done "
+gan_run = load_or_train_gan(BUDGET["gan_model"], BUDGET["gan_epochs"], BUDGET["gan_train_images"], device=device)
+print(f"GAN {BUDGET['gan_model']!r} in {gan_run.out_dir}: {gan_run.epochs_done} epoch(s) done "
       f"({'loaded' if gan_run.trained_epochs == 0 else f'{gan_run.trained_epochs} trained now'})")
 n_queries = BUDGET["memorization_queries"]
 fake = generate(gan_run.generator, n_queries, seed=7).unsqueeze(1)          # [n, 1, 28, 28] in [0, 1]
