@@ -58,13 +58,6 @@ class CharTransformer(nn.Module):
         return self.head(self.norm(h))
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (entries of every tensor with ``requires_grad``)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def random_windows(ids: torch.Tensor, block_size: int, batch_size: int,
                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """``batch_size`` random windows: inputs ``x [B, L]`` and targets ``y [B, L]`` shifted by one (y_t = x_{t+1})."""

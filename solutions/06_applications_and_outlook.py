@@ -293,7 +293,8 @@ print(f"unigram baseline on the validation text: {unigram:.3f} nats/char "
 # once.
 
 # %%
-from aigc_course.char_model import CharTransformer, count_parameters, train_char_model
+from aigc_course.char_model import CharTransformer, train_char_model
+from aigc_course.mnist_gan import count_parameters  # chapter 05's parameter counter
 
 seed_everything(6)
 text_model = CharTransformer(vocab.size, block_size=64, d_model=64, n_heads=4, n_layers=2, dropout=0.1).to(device)
