@@ -10,7 +10,7 @@ sum to one. Masks follow ``torch.nn.functional.scaled_dot_product_attention``: a
 True where a query *may* attend, a float mask is added to the scores.
 
 **Fully masked rows.** A query that may attend to nothing has no average to take (softmax
-would give 0/0 = NaN). The rule here, as in PyTorch's ``scaled_dot_product_attention``: its
+would give 0/0 = NaN). The rule here, as in PyTorch >= 2.5's ``scaled_dot_product_attention``: its
 weights are all zero and its attention output is the zero vector (in
 :class:`MultiHeadAttention`, zero *before* the output projection, so the result is the output
 bias). Gradients stay finite.

@@ -28,7 +28,7 @@ GLOSSARY: tuple[Term, ...] = (
          "An encoder q(z|x) and decoder p(x|z) trained jointly by maximizing the evidence lower bound (ELBO).", "03"),
     Term("self-attention", "自注意力机制", "",
          "Each position's output is a softmax-weighted average of value vectors, weighted by query-key similarity.", "04"),
-    Term("variational inference", "变分推理", "VI",
+    Term("variational inference", "变分推理（通称变分推断）", "VI",
          "Approximating an intractable posterior p(z|x) by the member q(z|x) of a simpler family that maximizes the ELBO.", "03"),
     # §1.4.2 related concepts
     Term("data augmentation", "数据增强", "",
@@ -67,8 +67,8 @@ GLOSSARY: tuple[Term, ...] = (
     # §1.4.3 acronyms
     Term("deep neural network", "深度神经网络", "DNN", "A neural network with several hidden layers.", "00"),
     Term("convolutional neural network", "卷积神经网络", "CNN", "A network of convolutions sharing weights across image positions.", "03, 05"),
-    Term("recurrent neural network", "循环神经网络", "RNN", "A network that processes a sequence step by step with a hidden state.", "04"),
-    Term("long short-term memory", "长短时记忆网络", "LSTM", "A gated RNN cell that keeps information over long sequences.", "04"),
+    Term("recurrent neural network", "循环神经网络", "RNN", "A network that processes a sequence step by step with a hidden state.", "00"),
+    Term("long short-term memory", "长短时记忆网络（通称长短期记忆网络）", "LSTM", "A gated RNN cell that keeps information over long sequences.", "00"),
     Term("graphics processing unit", "图形处理单元", "GPU", "Parallel hardware that speeds up tensor arithmetic.", "00"),
     Term("tensor processing unit", "张量处理单元", "TPU", "Google's accelerator for tensor arithmetic.", "00"),
 )

@@ -128,13 +128,14 @@ draw_preprocessing_in_pipelines();
 # MAD of a standard normal, so for Gaussian data $z$ matches the usual z-score. Iglewicz and Hoaglin
 # recommend flagging $|z| > 3.5$.
 #
-# **Exercise 1.1.** Write `robust_z(values, reference=None)` for 1-D tensors. If the MAD is 0 (more than half
-# the reference values are equal), raise `ValueError`: the score is undefined.
+# **Exercise 1.1.** Write `robust_z(values, reference=None)` for 1-D tensors. If the MAD is 0 (at least half
+# the reference values are equal), raise `ValueError`: the score is undefined. Use `Tensor.median()`: for an
+# even count it returns the *lower* of the two middle values (not their mean), and the check expects that.
 
 # %%
 def robust_z(values: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
     """values [N], reference [M] (default: values) -> robust z-scores [N] = 0.6745 (v - median) / MAD."""
-    # Hint: Tensor.median() returns the middle value; the MAD is the median of |reference - median|.
+    # Hint: Tensor.median() returns the (lower) middle value; the MAD is the median of |reference - median|.
     raise NotImplementedError("Exercise 1.1: robust z-score")
 
 
@@ -296,7 +297,7 @@ print(f"{changed} of {len(y_test)} test digits get a different label only becaus
 # ## 4. Data augmentation · 数据增强
 #
 # Augmentation trains on transformed copies of the data: shifted a pixel or two, rotated a few degrees,
-# with a little noise. It only helps if each transformation is **label-preserving** (标签不变): a 3 moved
+# with a little noise. It only helps if each transformation is **label-preserving** (标签保持): a 3 moved
 # two pixels left is still a 3. Our augmentations are tensor-native (no conversion to PIL images), work on
 # a whole batch `[B, 1, 28, 28]` at once with a different random draw per image, and take their
 # randomness from a `torch.Generator`, so a seed reproduces them exactly:
@@ -351,8 +352,9 @@ for ax, (name, batch) in zip(axes, variants.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# > **⚠️ Errata · 勘误 (article §2.1-2.2).** The article lists flipping (翻转) among the augmentations without
-# > a condition and says augmentation raises the "diversity and quality" of the data. Two corrections:
+# > **⚠️ Errata · 勘误 (article §2.1-2.2).** §2.2 lists flipping among the augmentations without a condition
+# > ("增加训练数据的多样性，如随机裁剪、旋转、翻转等"), and §2.1 says cleaning, normalization and augmentation
+# > "raise the diversity and quality of the data" (以提高数据的多样性和质量). Two corrections:
 # > 1. A transformation is only an augmentation if it keeps the label. A mirrored 2, 3, 4, 5, 6, 7 or 9 is
 # >    not that digit (nor any digit); mirrored text is not text. Flips are fine for photos of animals,
 # >    wrong for digits and letters. Section 5 measures this with a trained classifier.
@@ -429,7 +431,8 @@ plot_curves({name: run["history"]["loss"] for name, run in runs.items()}, xlabel
 fig.tight_layout()
 
 # %% [markdown]
-# Read the curves (with the full budget; fast mode trains only a couple of epochs):
+# What to look for in the curves (check it against the accuracies printed above; fast mode trains only a
+# couple of epochs, too few to show it):
 #
 # * **Without augmentation** the training accuracy climbs to (nearly) 100% and the training loss keeps
 #   falling towards zero, while the test accuracy levels off well below: the gap between the two curves is
@@ -441,7 +444,7 @@ fig.tight_layout()
 # Augmentation did not add information that was not there: it told the network which changes do *not*
 # matter (a small shift or rotation), which is exactly what 1,000 examples cannot show on their own.
 #
-# ### Is the difference real? · 差异是否真实？
+# ### Is the difference real? · 差异是否显著？
 #
 # Both models answered the same test digits, so compare them digit by digit. Only the digits on which they
 # *disagree* say which is better: if both were equally good, each disagreement would go either way with
@@ -489,16 +492,16 @@ display(Markdown("\n".join(rows)))
 show_images(tests["mirrored"][:16], nrow=16, title="mirrored test digits: " + " ".join(str(int(c)) for c in y_few[:16]));
 
 # %% [markdown]
-# What the tables show with the full budget:
+# What to look for in the tables (compare with the accuracies printed above):
 #
 # * **Shifts and rotations keep the label.** The plain model does worse on shifted digits, markedly so,
 #   because MNIST digits are centred by their centre of mass and it never saw one off-centre. The
 #   augmented model recognizes shifted and rotated digits almost as well as the originals: a
 #   shifted 3 still carries everything needed to call it a 3. That is what makes the transformation a
 #   valid augmentation.
-# * **Mirroring does not.** Both models fail on most mirrored digits, and per digit the damage follows
-#   the shapes: roughly symmetric digits (0, 1, 8) mostly survive, while mirrored 3s, 5s and 6s are almost
-#   never recognized. A classifier must name one of ten digits, so some mirrored digits with no closer
+# * **Mirroring does not.** Both models fail on most mirrored digits, and per digit the damage should follow
+#   the shapes: check in the per-digit row which digits survive mirroring and whether they are roughly
+#   symmetric ones. A classifier must name one of ten digits, so some mirrored digits with no closer
 #   rival (a reversed 4) are still called by their label; that does not make them valid digits, which is
 #   why this measurement backs up, but does not replace, looking at them. Training on mirrored digits
 #   would teach a classifier, or a generator, shapes that are not digits.

@@ -122,19 +122,19 @@ for temperature in (0.25, 1.0, 4.0):
 #     output_i = sum(w_ij * x_j for j in range(n))
 # ```
 #
-# > **⚠️ Errata · 勘误 (article §3.3).** Run as written, the inner loop overwrites one variable
+# > **⚠️ Errata · 勘误 (article §3.3).** Read as intended ($x_i$ = `x[i]`, $x_j$ = `x[j]`), the inner loop overwrites one variable
 # > `w_ij`, so every term of `output_i` uses the *last* similarity $s(x_i, x_n)$; and the weights are
 # > never normalized, so the output is not a weighted average at all (it grows with $n$ and with the
 # > size of the inputs). The fix: keep a whole row of scores $s_{i1}, \dots, s_{in}$ (there is one
 # > weight per *pair* $(i, j)$, an $n \times n$ matrix, not the "$[w_1, \dots, w_n]$" of its header),
 # > turn the row into weights with a softmax, then sum. The next cell runs the article's code
-# > literally on the inputs 1..5 with $s(a, b) = ab$: it returns $x_i \cdot x_5 \cdot \sum_j x_j$,
+# > (so read) on the inputs 1..5 with $s(a, b) = ab$: it returns $x_i \cdot x_5 \cdot \sum_j x_j$,
 # > far outside the inputs' range.
 
 # %%
 from aigc_course.attention_demos import article_pseudocode
 
-print("article's pseudo-code, run literally on [1, 2, 3, 4, 5]:", article_pseudocode([1, 2, 3, 4, 5]))
+print("article's pseudo-code, read as intended, on [1, 2, 3, 4, 5]:", article_pseudocode([1, 2, 3, 4, 5]))
 
 # %% [markdown]
 # The corrected loop, `attention_loops(q, k, v)` from the course package, is plain Python: a row
@@ -320,7 +320,7 @@ plot_saturation(stats, n_keys=16);
 
 # %% [markdown]
 # Without the scale the largest weight heads for 1 and the gradient signal $1 - \sum_j p_j^2$ (the
-# trace of the softmax Jacobian) for 0 as $d$ grows; with it both stay where they are at $d = 1$.
+# trace of the softmax Jacobian) for 0 as $d$ grows; with it both stay close to their values at $d = 1$ (compare the printed rows).
 # That is the whole reason for the "scaled" in scaled dot-product attention (Vaswani et al., 2017).
 #
 # ## 5. Learned projections, multi-head attention, the causal mask · 查询/键/值、多头注意力、因果掩码
@@ -413,7 +413,7 @@ print("TransformerBlock, last token changed -> max change of each output positio
 
 # %% [markdown]
 # **A fully masked row.** If a mask leaves a query no key at all, the softmax would divide 0 by 0.
-# The course's rule, the same as PyTorch's `scaled_dot_product_attention`: that query gets all-zero
+# The course's rule (the same as `torch.nn.functional.scaled_dot_product_attention` in PyTorch >= 2.5): that query gets all-zero
 # weights and a zero attention output (in `MultiHeadAttention`, zero before the output projection, so the
 # result is $W_O$'s bias), and gradients stay finite. `nn.MultiheadAttention` instead returns a silent NaN:
 
@@ -463,13 +463,14 @@ plot_task_attention(reverser, reverse_x[0], "reverse")
 plt.show()
 
 # %% [markdown]
-# The learned map is the anti-diagonal: output 1 reads position 8, output 2 position 7, and so on. Nobody
-# wrote that rule; gradient descent found it because it is the only way to lower the loss.
+# Look for the anti-diagonal in the map: if the layer learned reversal, output 1 reads the last position,
+# output 2 the one before, and so on. Nobody wrote that rule; gradient descent finds it because it is the
+# only way to lower the loss.
 #
 # **Explore.** Type a sequence of 8 digits and switch the causal mask on: query $i$ may then look only at
 # positions $1..i$, so the first four outputs cannot reach the digits they need and attention falls on
-# the best allowed position. (That is why a text generator, which must be causal, produces its output
-# left to right, one token at a time.)
+# the best allowed position. (A left-to-right text generator predicts each token from the ones before it,
+# and that is why it needs the causal mask.)
 
 # %%
 def show_reversal(digits: str = "59483311", causal: bool = False) -> None:
@@ -541,7 +542,7 @@ display(Markdown(f"""
 # %% [markdown]
 # Self-attention is a softmax-weighted average whose weights the data decides: the outputs always
 # stay inside the range of the values, temperature and scale decide how sharp the weights are,
-# and masks decide who may look at whom. The course's `MultiHeadAttention` and `TransformerBlock`
+# and masks decide who may look at whom. The course's `scaled_dot_product_attention` and `MultiHeadAttention`
 # agree with PyTorch's to within $10^{-5}$ (see `tests/test_attention.py`).
 #
 # **Next:** [05 · The MNIST GAN project · 项目实战](05_mnist_gan_project.ipynb).

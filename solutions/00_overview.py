@@ -44,7 +44,7 @@ print(environment_report())
 # %% [markdown]
 # ## 1. What is AIGC? · 什么是AIGC
 #
-# A *generative model* (概率生成模型) learns a probability distribution $p_\theta(x)$ from examples
+# A *generative model* (生成模型) learns a probability distribution $p_\theta(x)$ from examples
 # $x_1, \dots, x_N$ of real data (images, text, audio) and can then **draw new samples** from it.
 # "AI-generated content" is whatever those samples are: a new handwritten digit, a sentence, a tone.
 #
@@ -63,8 +63,8 @@ print(environment_report())
 # ## 2. The path through the course · 学习路线
 #
 # Each chapter is a notebook in `notebooks/` (with exercises) and `solutions/` (exercises solved).
-# Study times are for reading, running and doing the exercises; the run times of each notebook on
-# a CPU are in the README.
+# Study times are for reading, running and doing the exercises; the README lists each notebook's
+# measured run time.
 
 # %%
 from IPython.display import Markdown, display
@@ -100,16 +100,18 @@ show_images(images_to_unit(train_images[:32]), nrow=16, title="the first 32 trai
 # %% [markdown]
 # ## 4. The AIGC pipeline, corrected · AIGC流程图（修正）
 #
-# > **⚠️ Errata · 勘误 (article §2).** The article's flowchart sends preprocessed data into both the
-# > generator and the discriminator, and draws an arrow from the discriminator to "generated content"
-# > (生成内容). Both are wrong for a GAN:
-# > - a GAN generator reads **random noise**, not data; real data reaches only the discriminator;
-# > - the discriminator **produces no content**. It exists only while the GAN trains, turning
-# >   "real or fake?" into a loss; at generation time only the trained generator runs.
+# > **⚠️ Errata · 勘误 (article §2).** The article's flowchart draws an arrow from preprocessed data
+# > (数据预处理) into the generator (生成器), and an arrow from the discriminator (判别器) to "generated
+# > content" (生成内容). Two things are wrong for a GAN:
+# > - the data → generator arrow: a GAN generator reads **random noise**, not data; real data reaches
+# >   only the discriminator;
+# > - the discriminator → content arrow: the discriminator **produces no content**. It exists only while
+# >   the GAN trains, turning "real or fake?" into a loss; at generation time only the trained generator runs.
 # >
-# > The article also calls both components "deep neural networks such as GAN or VAE": a GAN and a VAE
-# > are *training frameworks* for networks, not network architectures. Below, training and generation
-# > are drawn separately, with the VAE and self-attention beside them.
+# > §2.3 also says the generator "usually adopts a DNN structure such as GAN or VAE"
+# > (通常采用深度神经网络（DNN）结构，如生成对抗网络（GAN）或变分自编码器（VAE）): a GAN and a VAE are
+# > *training frameworks* for networks, not network architectures. Below, training and generation are
+# > drawn separately, with the VAE and self-attention beside them.
 
 # %%
 from aigc_course.overview import draw_pipelines

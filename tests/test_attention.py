@@ -165,7 +165,8 @@ def test_fully_masked_row_rule_zero_weights_zero_output_no_nan():
     out, weights = scaled_dot_product_attention(q, k, v, mask=mask)
     assert torch.equal(weights[2], torch.zeros(4)) and torch.equal(out[2], torch.zeros(3))
     torch.testing.assert_close(out[[0, 1, 3]], scaled_dot_product_attention(q[[0, 1, 3]], k, v)[0])
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))  # PyTorch's rule too
+    if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 5):  # older PyTorch returns NaN here
+        torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))  # PyTorch's rule too
     out.sum().backward()
     assert all(torch.isfinite(t.grad).all() for t in (q, k, v))
     float_mask = torch.zeros(4, 4).masked_fill(~mask, -INF)
