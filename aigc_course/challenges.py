@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .char_model import CharTransformer, random_windows
 from .classifier import DigitClassifier, accuracy, predict_logits, train_classifier
-from .config import data_dir, is_fast_mode
+from .config import data_dir
 from .evaluation import nearest_neighbours
 from .gan import gan_training_step
 from .gan_training import CheckpointError, TrainingRun, train_gan
@@ -138,20 +138,21 @@ def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_si
     return steps
 
 
-def load_or_train_gan(model: str, epochs: int, train_subset: int | None = None, *,
+def load_or_train_gan(model: str, epochs: int, train_subset: int | None = None, *, seed: int = 0,
                       device: torch.device | str | None = None, progress: bool = True) -> TrainingRun:
-    """Chapter 05's GAN ``model``: loaded from ``<data cache>/runs/<model>[-fast]`` when it holds at least
-    ``epochs`` epochs of the same run, trained (or resumed) there otherwise.
+    """Chapter 05's GAN ``model``, from the folder chapter 05 trains it in, or trained (resumed) there.
 
-    When that folder holds a run of another configuration (another ``train_subset``), this
-    chapter's own folder ``runs/<model>-ch06[-fast]`` is used instead, never overwriting it.
+    The folder is ``<data cache>/models/mnist_gan/<model>-n<train_subset or "all">-s<seed>``, chapter
+    05's convention: a run with at least ``epochs`` epochs is loaded as it is (possibly more epochs than
+    asked), a shorter one is resumed. If that folder holds an incompatible run, this chapter's own
+    folder (the same name plus ``-ch06``) is used instead; nothing is overwritten.
     """
-    suffix = "-fast" if is_fast_mode() else ""
+    tag = "all" if train_subset is None else train_subset
+    folder = data_dir() / "models" / "mnist_gan" / f"{model}-n{tag}-s{seed}"
     try:
-        return train_gan(model, epochs, data_dir() / "runs" / f"{model}{suffix}", train_subset=train_subset,
-                         device=device, progress=progress)
+        return train_gan(model, epochs, folder, seed=seed, train_subset=train_subset, device=device, progress=progress)
     except CheckpointError:
-        return train_gan(model, epochs, data_dir() / "runs" / f"{model}-ch06{suffix}", train_subset=train_subset,
+        return train_gan(model, epochs, folder.with_name(folder.name + "-ch06"), seed=seed, train_subset=train_subset,
                          device=device, progress=progress)
 
 

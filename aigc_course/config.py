@@ -80,7 +80,7 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "memorization_queries": 1000, "detector_images": 3000, "detector_epochs": 3},
         "fast": {"vae_epochs": 1, "vae_train_images": 2000, "restore_images": 48, "restore_steps": 40,
                  "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100,
-                 "timing_steps": 3, "gan_model": "mlp", "gan_epochs": 1, "gan_train_images": 2048,
+                 "timing_steps": 3, "gan_model": "mlp", "gan_epochs": 1, "gan_train_images": 1024,
                  "memorization_queries": 200, "detector_images": 600, "detector_epochs": 1},
     },
 }

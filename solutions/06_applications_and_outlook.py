@@ -105,7 +105,7 @@ if vae is None:
     print(f"no trained ConvVAE in the cache: training one here on {subset:,} images, {BUDGET['vae_epochs']} epoch(s)")
     seed_everything(0)
     vae = ConvVAE(latent_dim=20)
-    vae_history = train_vae(vae, train_x[:subset], epochs=BUDGET["vae_epochs"], lr=2e-3, cosine=True, device=device)
+    vae_history = train_vae(vae, train_x[:subset], epochs=BUDGET["vae_epochs"], lr=1e-3, device=device)
     save_vae(vae, checkpoint_path("vae_conv_ch06"), epochs=BUDGET["vae_epochs"], seconds=vae_history["seconds"][-1])
 vae_test = evaluate(vae, test_x[:2000])
 print(f"ConvVAE test negative ELBO on 2,000 test digits: {vae_test['loss']:.1f} nats/image")
@@ -165,12 +165,12 @@ best_by_kind = {kind: min(errors, key=errors.get) for kind, errors in restoratio
 print("lowest hidden-pixel error:", "; ".join(f"{kind}: {name}" for kind, name in best_by_kind.items()))
 
 # %% [markdown]
-# Read the table row by row. Leaving the hole empty ("masked input") is the error to beat; painting the
+# Read the table row by row. Leaving the hole empty ("masked input") is the error to beat, and painting the
 # average digit into it is a stronger baseline than it looks. The encoder alone was trained on complete
-# digits, never on masked ones, and its one-shot guess is often no better than the average digit.
-# Optimizing $z$ against the visible pixels is what makes the VAE useful here: with a VAE trained as in
-# chapter 03 it gives the lowest error for every kind of hole (in fast mode the VAE is barely trained
-# and the average digit can win; the line above says what this run measured).
+# digits, never on masked ones: compare its column with the average digit's. Then compare the last column
+# with all the others: does fitting $z$ to the visible pixels beat every baseline, for every kind of hole?
+# The line above says which method won in this run (in fast mode the VAE is trained only briefly, and a
+# baseline can win).
 #
 # The completion is a *likely* digit given what is visible, not the original: when the visible half of a 7
 # could also begin a 9, the VAE may draw a 9. That is the honest limit of every restoration tool: what was
@@ -205,11 +205,11 @@ display(Markdown(f"**Mean squared error against the clean digits** ({n_restore} 
                  + "\n".join(denoise_table)))
 
 # %% [markdown]
-# The same network, two likelihoods, two different results: the wrong noise model turns the noisy digits
-# into a blob (look at the figure, not only at the numbers), the right one gives back digits. Look also at
-# what goes wrong with the right one: a noisy 4 or 5 can come back as an 8, a clean-looking digit that is
-# not the original. The encoder alone never saw noisy digits in training, and it shows. Explore the
-# completions one digit at a time (each change reruns the optimization):
+# Same network, two likelihoods: compare the two fits in the figure, not only in the table. Which one gives
+# back digits, and which one draws what the Bernoulli likelihood believes, faint ink everywhere? Look also
+# for the failure that a low error hides: a clean-looking digit that is not the original (a noisy 4 that
+# comes back as an 8, say). The encoder alone never saw noisy digits in training; compare its row too.
+# Explore the completions one digit at a time (each change reruns the optimization):
 
 # %%
 def show_inpainting(index: int = 0, kind: str = "bottom half") -> None:
@@ -317,8 +317,9 @@ print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characte
 # $e^{H}$ characters. The gap to the unigram line is what two attention layers learned from context:
 # spelling, frequent words, where spaces and full stops go. The gap between the training and validation
 # curves is what the model learned about *this* text that does not carry over to unseen text
-# (generalization, §4.3 below). With the full budget the validation loss ends well over 1 nat/char below
-# the baseline; in fast mode training stops after a few dozen steps.
+# (generalization, §4.3 below). The target with the full budget is a validation loss at least 1 nat/char
+# below the baseline; the line above says where this run ended (in fast mode training stops after a few
+# dozen steps).
 #
 # ### Sampling: temperature and top-k
 #
@@ -361,9 +362,9 @@ for temperature in (0.5, 1.0, 1.5):
     print(f"--- T = {temperature} ---\n{sample}\n")
 
 # %% [markdown]
-# At low temperature the text is the most word-like but repeats itself; at high temperature it invents
-# strings that are not words. Neither setting is "correct": it depends on whether you want safe or
-# surprising text.
+# Compare the three samples: at low temperature look for the most word-like text and for repetition, at
+# high temperature for strings that are not words. Neither setting is "correct": it depends on whether you
+# want safe or surprising text.
 #
 # **Does the model copy its book?** (A preview of §4.2.) Find the longest stretch of a long sample that
 # appears word for word in the training text, and compare with the same measurement for the validation
@@ -482,7 +483,7 @@ from aigc_course.vae_models import MLPVAE
 seed_everything(3)
 audio_vae = MLPVAE(latent_dim=4)
 audio_history = train_vae(audio_vae, to_unit_interval(note_waves), epochs=BUDGET["audio_epochs"], lr=2e-3,
-                          cosine=True, eval_images=to_unit_interval(test_waves), device=device, seed=3)
+                          eval_images=to_unit_interval(test_waves), device=device, seed=3)
 audio_seconds = audio_history["seconds"][-1]
 with torch.no_grad():
     mu, _ = audio_vae.encode(to_unit_interval(test_waves).to(device))
@@ -559,9 +560,9 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
                  "timings vary with the machine and with whatever else it is doing.)"))
 
 # %% [markdown]
-# Parameter count and cost per example are not proportional: a convolution reuses each weight at every
-# position of the image, so the ConvVAE costs more per image than the MLPVAE with a similar number of
-# weights, and the Transformer's cost grows with the square of its context length. Multiply the time per
+# Parameter count and cost per example need not be proportional: a convolution reuses each weight at every
+# position of the image (compare the ConvVAE and MLPVAE rows), and attention's cost grows with the square
+# of the context length (the CharTransformer has the fewest parameters; look at its time per step). Multiply the time per
 # example by the size of a dataset and the number of epochs, and you have the bill: chapter 05's GAN sees
 # 60,000 images per epoch. The large generators in the news are many orders of magnitude larger in all
 # three (parameters, data, steps), which is why they are trained on clusters of accelerators, not laptops.
@@ -569,8 +570,9 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
 # %% [markdown]
 # ### 4.2 Memorization: are generated digits copies? · 记忆与复制
 #
-# The samples come from chapter 05's GAN. If its checkpoint is in the course's data cache (you ran
-# chapter 05), it is loaded; otherwise the same model is trained here on a small budget.
+# The samples come from chapter 05's improved MLP GAN. If you ran chapter 05, its trained run is in the
+# course's data cache and is loaded; otherwise the same model is trained here, for fewer epochs (and
+# chapter 05 will later resume from it).
 #
 # For each generated digit, find the training digit nearest to it in pixel space (chapter 05's
 # `nearest_neighbours`). A distance near 0 would be a copy. But what distance counts as "far"? Measure
@@ -647,10 +649,11 @@ plot_curves({"training (running mean, 500 digits)": small["loss"], "test (2,000 
 plt.show()
 
 # %% [markdown]
-# With 500 digits the model keeps improving on its training set long after it stopped improving on the
-# test set: the widening gap is memorization. Ten times more data, for the same compute, shrinks the gap.
-# This is the article's "overfitting and generalization" challenge (§8.2, item 3) in numbers, and why
-# held-out data is the only honest judge (chapter 01 uses the same idea for a classifier).
+# In the curves, look for the epoch after which the training curve keeps falling while the test curve
+# flattens: from there on, the widening gap is memorization. Then compare the two gaps printed above: what
+# did ten times more data, for the same compute, do to it? This is the article's "overfitting and
+# generalization" challenge (§8.2, item 3) in numbers, and why held-out data is the only honest judge
+# (chapter 01 uses the same idea for a classifier).
 
 # %% [markdown]
 # ### 4.4 Detecting generated images · 检测生成内容

@@ -76,13 +76,16 @@ def test_detector_separates_an_obvious_difference_and_reports_recalls():
     assert p.shape == (5,) and (p > 0.5).all()
 
 
-def test_gan_is_loaded_when_trained_and_never_overwritten_by_another_configuration(mnist_env, tmp_path, monkeypatch):
+def test_gan_is_loaded_when_trained_and_never_overwritten(mnist_env, tmp_path, monkeypatch):
     monkeypatch.setenv("AIGC_COURSE_DATA", str(tmp_path))
     (tmp_path / "mnist").symlink_to(mnist_env / "mnist")
     first = challenges.load_or_train_gan("gan", 1, 256, progress=False)
-    assert first.trained_epochs == 1 and first.out_dir.name == "gan-fast"
+    assert first.trained_epochs == 1 and first.out_dir == tmp_path / "models" / "mnist_gan" / "gan-n256-s0"
     again = challenges.load_or_train_gan("gan", 1, 256, progress=False)
     assert again.trained_epochs == 0 and again.out_dir == first.out_dir
-    other = challenges.load_or_train_gan("gan", 1, 384, progress=False)
-    assert other.out_dir.name == "gan-ch06-fast" and other.trained_epochs == 1
-    assert challenges.load_or_train_gan("gan", 1, 256, progress=False).trained_epochs == 0  # first run untouched
+    # a folder holding another configuration (here: another seed written under this name) is left alone
+    (tmp_path / "models" / "mnist_gan" / "gan-n256-s1").mkdir()
+    (first.out_dir / "checkpoint.pt").rename(tmp_path / "models" / "mnist_gan" / "gan-n256-s1" / "checkpoint.pt")
+    other = challenges.load_or_train_gan("gan", 1, 256, seed=1, progress=False)
+    assert other.out_dir.name == "gan-n256-s1-ch06" and other.trained_epochs == 1
+    assert (tmp_path / "models" / "mnist_gan" / "gan-n256-s1" / "checkpoint.pt").is_file()
