@@ -525,7 +525,7 @@ display(audio_player(melody(generated[:8])))
 # notes are notes of the scale (the share "within 50 cents" says how many), but the bar chart shows
 # whether all eight pitches come out equally often, and the loudness line whether they are as loud as
 # the real ones. The decoder outputs the *mean* of what a code could mean; where codes are ambiguous, that
-# mean is an average of notes of different phase and decay, which is quieter than any of them.
+# mean is an average of notes of different pitch and decay, whose waves partly cancel: a quieter note.
 # Real audio generators model tens of thousands of samples per second (WaveNet, in §5, generates them one
 # sample at a time, as the text model above generates characters).
 
