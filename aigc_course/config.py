@@ -58,8 +58,8 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "corrupt_pool": 2000, "per_kind": 20},
     },
     "gan": {
-        "full": {"toy_steps": 3000, "toy_batch": 256, "dstar_steps": 2000},
-        "fast": {"toy_steps": 200, "toy_batch": 128, "dstar_steps": 200},
+        "full": {"toy_steps": 4000, "toy_batch": 256, "collapse_steps": 1000, "dstar_steps": 3000, "dstar_batch": 1024},
+        "fast": {"toy_steps": 300, "toy_batch": 256, "collapse_steps": 150, "dstar_steps": 1000, "dstar_batch": 1024},
     },
     "vae": {
         "full": {"epochs": 10, "train_subset": None, "latent2d_epochs": 10},
