@@ -80,8 +80,14 @@ _BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "reference_images": 2000},
     },
     "applications": {
-        "full": {"text_steps": 2000, "audio_epochs": 30},
-        "fast": {"text_steps": 50, "audio_epochs": 2},
+        "full": {"vae_epochs": 5, "vae_train_images": None, "restore_images": 200, "restore_steps": 150,
+                 "text_steps": 1000, "audio_train": 2000, "audio_epochs": 30, "generalization_steps": 600,
+                 "timing_steps": 20, "gan_model": "mlp", "gan_epochs": 5, "gan_train_images": None,
+                 "memorization_queries": 1000, "detector_images": 3000, "detector_epochs": 3},
+        "fast": {"vae_epochs": 1, "vae_train_images": 2000, "restore_images": 48, "restore_steps": 40,
+                 "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100,
+                 "timing_steps": 3, "gan_model": "mlp", "gan_epochs": 1, "gan_train_images": 1024,
+                 "memorization_queries": 200, "detector_images": 600, "detector_epochs": 1},
     },
 }
 
