@@ -22,10 +22,10 @@ import torch.nn.functional as F
 
 from .char_model import CharTransformer, random_windows
 from .classifier import DigitClassifier, accuracy, predict_logits, train_classifier
-from .config import data_dir
 from .evaluation import nearest_neighbours
 from .gan import gan_training_step
-from .gan_training import CheckpointError, TrainingRun, train_gan
+from .gan_checkpoints import CheckpointError, run_folder
+from .gan_training import TrainingRun, train_gan
 from .mnist_gan import build_models, count_parameters
 from .validate import require_float, require_int, require_tensor
 from .vae import forward_loss
@@ -140,15 +140,13 @@ def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_si
 
 def load_or_train_gan(model: str, epochs: int, train_subset: int | None = None, *, seed: int = 0,
                       device: torch.device | str | None = None, progress: bool = True) -> TrainingRun:
-    """Chapter 05's GAN ``model``, from the folder chapter 05 trains it in, or trained (resumed) there.
+    """Chapter 05's GAN ``model``, from the folder chapter 05 trains it in (:func:`run_folder`), or trained there.
 
-    The folder is ``<data cache>/models/mnist_gan/<model>-n<train_subset or "all">-s<seed>``, chapter
-    05's convention: a run with at least ``epochs`` epochs is loaded as it is (possibly more epochs than
-    asked), a shorter one is resumed. If that folder holds an incompatible run, this chapter's own
-    folder (the same name plus ``-ch06``) is used instead; nothing is overwritten.
+    A run with at least ``epochs`` epochs is loaded as it is (possibly more epochs than asked), a
+    shorter one is resumed. If that folder holds an incompatible run, this chapter's own folder (the
+    same name plus ``-ch06``) is used instead; nothing is overwritten.
     """
-    tag = "all" if train_subset is None else train_subset
-    folder = data_dir() / "models" / "mnist_gan" / f"{model}-n{tag}-s{seed}"
+    folder = run_folder(model, train_subset, seed=seed)
     try:
         return train_gan(model, epochs, folder, seed=seed, train_subset=train_subset, device=device, progress=progress)
     except CheckpointError:

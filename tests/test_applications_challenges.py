@@ -10,6 +10,7 @@ pytest.importorskip("aigc_course.evaluation")
 
 from aigc_course import challenges  # noqa: E402
 from aigc_course.char_data import CharVocab  # noqa: E402
+from aigc_course.gan_checkpoints import run_folder  # noqa: E402
 
 
 def _images(n: int, seed: int) -> torch.Tensor:
@@ -80,12 +81,13 @@ def test_gan_is_loaded_when_trained_and_never_overwritten(mnist_env, tmp_path, m
     monkeypatch.setenv("AIGC_COURSE_DATA", str(tmp_path))
     (tmp_path / "mnist").symlink_to(mnist_env / "mnist")
     first = challenges.load_or_train_gan("gan", 1, 256, progress=False)
-    assert first.trained_epochs == 1 and first.out_dir == tmp_path / "models" / "mnist_gan" / "gan-n256-s0"
+    assert first.trained_epochs == 1 and first.out_dir == run_folder("gan", 256, seed=0)
     again = challenges.load_or_train_gan("gan", 1, 256, progress=False)
     assert again.trained_epochs == 0 and again.out_dir == first.out_dir
     # a folder holding another configuration (here: another seed written under this name) is left alone
-    (tmp_path / "models" / "mnist_gan" / "gan-n256-s1").mkdir()
-    (first.out_dir / "checkpoint.pt").rename(tmp_path / "models" / "mnist_gan" / "gan-n256-s1" / "checkpoint.pt")
+    seed1 = run_folder("gan", 256, seed=1)
+    seed1.mkdir(parents=True)
+    (first.out_dir / "checkpoint.pt").rename(seed1 / "checkpoint.pt")
     other = challenges.load_or_train_gan("gan", 1, 256, seed=1, progress=False)
-    assert other.out_dir.name == "gan-n256-s1-ch06" and other.trained_epochs == 1
-    assert (tmp_path / "models" / "mnist_gan" / "gan-n256-s1" / "checkpoint.pt").is_file()
+    assert other.out_dir.name == seed1.name + "-ch06" and other.trained_epochs == 1
+    assert (seed1 / "checkpoint.pt").is_file()
