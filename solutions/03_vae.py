@@ -491,8 +491,8 @@ def explore_latent(z1=0.0, z2=0.0):
     plt.show()
 
 
-interact(explore_latent, z1=FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1),
-         z2=FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1));
+interact(explore_latent, z1=FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1),
+         z2=FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1));
 
 # %% [markdown]
 # ## 12. Interpolation between two digits · 插值
@@ -579,6 +579,8 @@ for beta in B["betas"]:
 # (Burda et al. 2016) is the **activity** $A_k = \operatorname{Var}_x\big(\mathbb E_{q(z|x)}[z_k]\big)$; a unit is *active*
 # when $A_k > 0.01$. When *all* units are inactive the VAE has **collapsed** to a model that ignores $z$.
 # Below, for the main model and for each $\beta$: the activity of every unit (sorted) and the KL it costs.
+# The threshold is a convention: a unit just above it may still carry almost nothing, which the KL per
+# unit (right) shows in nats.
 
 # %%
 from aigc_course.vae_latent import active_units, kl_per_dimension, latent_activity
