@@ -103,10 +103,12 @@ def run_folder(model: str, train_subset: int | None = None, seed: int = 0) -> Pa
     return data_dir() / "models" / "mnist_gan" / f"{model}-{digest}-n{subset}-s{seed}"
 
 
-def save_grid_png(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
-    """Write images ``[N, 28, 28]`` in [0, 1] as one PNG grid (black ink on white), atomically."""
+def save_grid_png(images: torch.Tensor, path: str | Path, nrow: int = 8, scale: int = 2) -> Path:
+    """Write images ``[N, 28, 28]`` in [0, 1] as one PNG grid (black ink on white, each pixel ``scale`` x ``scale``)."""
+    require_int("scale", scale, minimum=1)
+    grid = image_grid(images, nrow=nrow).repeat(scale, axis=0).repeat(scale, axis=1)
     buffer = io.BytesIO()
-    plt.imsave(buffer, image_grid(images, nrow=nrow), cmap="gray_r", vmin=0, vmax=1, format="png")
+    plt.imsave(buffer, grid, cmap="gray_r", vmin=0, vmax=1, format="png")
     return atomic_write_bytes(path, buffer.getvalue())
 
 

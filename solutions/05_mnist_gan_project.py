@@ -198,20 +198,27 @@ from aigc_course.gan_training import train_gan
 
 port_dir = run_folder("gan", B["train_subset"], seed=0)
 port = train_gan("gan", B["port_epochs"], port_dir, train_subset=B["train_subset"], device=device)
-print(f"{port.epochs_done} epochs done ({port.trained_epochs} trained now, {port.resumed_from} loaded); "
-      f"training time {sum(port.history['seconds']):.0f} s")
+def describe_run(run):
+    """Epochs, where they came from, and the training time and speed recorded in the history."""
+    seconds = sum(run.history["seconds"])
+    images = run.epochs_done * (len(train_images) if B["train_subset"] is None else B["train_subset"])
+    print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} trained now, {run.resumed_from} "
+          f"loaded from {run.out_dir.name}); training time {seconds:.0f} s, about {images / seconds:.0f} images/s")
+
+
+describe_run(port)
 
 
 # %%
 def show_training(run, title):
     """Loss curves, D(x) and D(G(z)) per epoch, and the last fixed-noise sample grid."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1, 0.9]})
     h = run.history
     plot_curves({"D loss": h["d_loss"], "G loss": h["g_loss"]}, xlabel="epoch", ax=axes[0], title=f"{title}: losses")
     plot_curves({"D(x), real": h["d_real"], "D(G(z)), fake": h["d_fake"]}, xlabel="epoch", ylabel="mean D output",
                 ax=axes[1], title="discriminator outputs")
     axes[1].set_ylim(0, 1)
-    axes[2].imshow(load_sample_grid(run.out_dir, run.epochs_done))
+    axes[2].imshow(load_sample_grid(run.out_dir, run.epochs_done), interpolation="nearest")
     axes[2].set_axis_off()
     axes[2].set_title(f"fixed noise after epoch {run.epochs_done}")
     plt.tight_layout()
@@ -233,7 +240,7 @@ print(f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}, 
 # %%
 from aigc_course.mnist_gan import generate
 
-port_samples = generate(port.generator, n_eval, seed=1)
+port_samples = generate(port.generator, n_eval, seed=100)  # other noise than the training grids
 port_report = evaluation_report(port_samples, classifier, reference=reference, nn_queries=B["nn_queries"])
 display(Markdown(comparison_markdown({"real digits": port_report["real"], "article's GAN (port)": port_report["generated"]})))
 plot_class_histograms({"real": port_report["real"]["class_fractions"],
@@ -305,12 +312,11 @@ for name, speed in speeds.items():
 # %%
 improved_dir = run_folder("mlp", B["train_subset"], seed=0)
 improved = train_gan("mlp", B["epochs"], improved_dir, train_subset=B["train_subset"], device=device)
-print(f"{improved.epochs_done} epochs done ({improved.trained_epochs} trained now, {improved.resumed_from} loaded); "
-      f"training time {sum(improved.history['seconds']):.0f} s, {improved.images_per_second:.0f} images/s")
+describe_run(improved)
 show_training(improved, "improved MLP GAN")
 
 # %%
-improved_samples = generate(improved.generator, n_eval, seed=1)
+improved_samples = generate(improved.generator, n_eval, seed=100)
 improved_report = evaluation_report(improved_samples, classifier, reference=reference, nn_queries=B["nn_queries"])
 reports = {"real digits": improved_report["real"], "article's GAN (port)": port_report["generated"],
            "improved": improved_report["generated"]}
@@ -457,7 +463,7 @@ from aigc_course.gan_checkpoints import sample_grid_paths
 
 def show_epoch(epoch=improved.epochs_done):
     plt.figure(figsize=(4.5, 4.5))
-    plt.imshow(load_sample_grid(improved.out_dir, epoch))
+    plt.imshow(load_sample_grid(improved.out_dir, epoch), interpolation="nearest")
     plt.axis("off")
     plt.title(f"improved model, epoch {epoch}")
     plt.show()

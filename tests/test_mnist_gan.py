@@ -130,7 +130,7 @@ def test_latent_helpers_and_widget_functions(tmp_path):
         latent_directions_image(g, torch.zeros(100), directions, [1.0])
     save_grid_png(torch.rand(4, 28, 28), tmp_path / "samples" / "epoch_001.png", nrow=2)
     grid = load_sample_grid(tmp_path, 1)
-    assert grid.shape[:2] == (2 * 30 + 2, 2 * 30 + 2)
+    assert grid.shape[:2] == (2 * (2 * 30 + 2), 2 * (2 * 30 + 2))  # 2 x 2 images, each pixel doubled
     with pytest.raises(ValueError, match=r"saved epochs \[1\]"):
         load_sample_grid(tmp_path, 2)
 
