@@ -246,9 +246,9 @@ plt.show()
 # ## 6. A better model on the same CPU · 改进模型
 #
 # Which architecture wins depends on what a training step costs. Convolutions are the natural choice for
-# images (a DCGAN, below), but on a CPU a convolution costs many more operations per image than a
-# dense layer of similar quality, and the epochs that fit in the budget matter more. The cell below
-# **measures** images per second of one training step of each model on this machine.
+# images (a DCGAN, below), but on a CPU a convolutional GAN's step is far slower per image than a step of
+# dense layers, and within a fixed budget the number of epochs that fit matters more. The cell below
+# **measures** the images per second of one training step of each model on this machine.
 #
 # **Exercise 5.2.** The DCGAN generator doubles the resolution with *up-blocks*: a transposed
 # convolution with kernel 4, stride 2, padding 1 (output size $(H-1)\cdot 2 - 2 + 4 = 2H$), no bias
@@ -284,7 +284,8 @@ for name, speed in speeds.items():
 #
 # - **A fast step.** Dense layers are large matrix multiplications, which a CPU runs near its peak; the
 #   DCGAN's convolutions cost far more per image (measured above), so in the same minutes the MLP sees
-#   many more epochs. Adam's *fused* kernel updates all parameters in one pass, about a quarter faster on a CPU.
+#   many more epochs. Adam's *fused* kernel updates all parameters in one pass; it made our training step
+#   about a quarter faster on a CPU.
 # - **Capacity where it pays.** The generator is wide, 100 → 256 → 512 → 1024 → 784 with batch normalization
 #   (批归一化) after each hidden layer, which keeps every layer's inputs well scaled so it learns fast.
 #   The discriminator is smaller, 784 → 512 → 256 → 1: cheaper per step, and less prone to overpower
