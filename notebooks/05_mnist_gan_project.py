@@ -155,14 +155,14 @@ reference = real_reference(classifier, B["reference_images"])  # features of the
 print(f"classifier accuracy on {reference['n_test']} test digits: {reference['accuracy']:.4f}")
 
 # %% [markdown]
-# **Exercise 5.2.** Write the Inception-style score from a matrix of class probabilities `probs`
+# **Exercise 5.1.** Write the Inception-style score from a matrix of class probabilities `probs`
 # `[N, C]` (rows sum to 1). Compute in float64; a term with $p = 0$ contributes 0.
 
 # %%
 def inception_score(probs: torch.Tensor) -> float:
     """exp( mean_i KL(p(y|x_i) || p(y)) ) with p(y) = mean_i p(y|x_i); probs [N, C] -> a float."""
     # Hint: the marginal is probs.mean(0); KL_i = sum_c p_ic (log p_ic - log p_c).
-    raise NotImplementedError("Exercise 5.2: Inception-style score")
+    raise NotImplementedError("Exercise 5.1: Inception-style score")
 
 
 # %%
@@ -246,11 +246,11 @@ plt.show()
 # ## 6. A better model on the same CPU · 改进模型
 #
 # Which architecture wins depends on what a training step costs. Convolutions are the natural choice for
-# images (a DCGAN, below), but on a CPU a convolution costs many more operations per image than a
-# dense layer of similar quality, and the epochs that fit in the budget matter more. The cell below
-# **measures** images per second of one training step of each model on this machine.
+# images (a DCGAN, below), but on a CPU a convolutional GAN's step is far slower per image than a step of
+# dense layers, and within a fixed budget the number of epochs that fit matters more. The cell below
+# **measures** the images per second of one training step of each model on this machine.
 #
-# **Exercise 5.1.** The DCGAN generator doubles the resolution with *up-blocks*: a transposed
+# **Exercise 5.2.** The DCGAN generator doubles the resolution with *up-blocks*: a transposed
 # convolution with kernel 4, stride 2, padding 1 (output size $(H-1)\cdot 2 - 2 + 4 = 2H$), no bias
 # (the batch normalization right after it subtracts the mean, so a bias would be wasted), then
 # `BatchNorm2d`, then `ReLU`.
@@ -261,7 +261,7 @@ import torch.nn as nn
 
 def dcgan_up_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """[B, in_channels, H, W] -> [B, out_channels, 2H, 2W]: ConvTranspose2d(4, 2, 1, no bias) -> BatchNorm2d -> ReLU."""
-    raise NotImplementedError("Exercise 5.1: DCGAN generator up-block")
+    raise NotImplementedError("Exercise 5.2: DCGAN generator up-block")
 
 
 # %%
@@ -284,7 +284,8 @@ for name, speed in speeds.items():
 #
 # - **A fast step.** Dense layers are large matrix multiplications, which a CPU runs near its peak; the
 #   DCGAN's convolutions cost far more per image (measured above), so in the same minutes the MLP sees
-#   many more epochs. Adam's *fused* kernel updates all parameters in one pass, about a quarter faster on a CPU.
+#   many more epochs. Adam's *fused* kernel updates all parameters in one pass; it made our training step
+#   about a quarter faster on a CPU.
 # - **Capacity where it pays.** The generator is wide, 100 → 256 → 512 → 1024 → 784 with batch normalization
 #   (批归一化) after each hidden layer, which keeps every layer's inputs well scaled so it learns fast.
 #   The discriminator is smaller, 784 → 512 → 256 → 1: cheaper per step, and less prone to overpower

@@ -1,4 +1,4 @@
-"""Checks for chapter 05's exercises: the DCGAN up-block, the Inception-style score, resuming training."""
+"""Checks for chapter 05's exercises: the Inception-style score (5.1), the DCGAN up-block (5.2), resuming (5.3)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..gan_checkpoints import restore_training_state
 from ..mnist_gan import article_discriminator, article_generator, dcgan_up_block
 from . import Exercise, assert_close, same_output
 
-# ---------------------------------------------------------------- 5.1 the DCGAN up-block
+# ---------------------------------------------------------------- 5.2 the DCGAN up-block
 
 
 def _up_block_shape(candidate, reference) -> None:
@@ -44,13 +44,13 @@ def _up_block_same_layers(candidate, reference) -> None:
 
 
 check_dcgan_up_block = Exercise(
-    "5.1", "DCGAN generator up-block", dcgan_up_block,
+    "5.2", "DCGAN generator up-block", dcgan_up_block,
     cases=[_up_block_shape, _up_block_same_layers],
     hint="nn.ConvTranspose2d(in, out, kernel_size=4, stride=2, padding=1, bias=False), then nn.BatchNorm2d(out), "
          "then nn.ReLU(), in an nn.Sequential",
 )
 
-# ---------------------------------------------------------------- 5.2 the Inception-style score
+# ---------------------------------------------------------------- 5.1 the Inception-style score
 
 
 def _probs(n: int, seed: int, sharpness: float) -> torch.Tensor:
@@ -77,7 +77,7 @@ def _input_unchanged(candidate, reference) -> None:
 
 
 check_inception_score = Exercise(
-    "5.2", "Inception-style score", inception_score,
+    "5.1", "Inception-style score", inception_score,
     cases=[same_output(_probs(200, 0, 3.0), label="IS of 200 fairly confident images"),
            same_output(_probs(50, 1, 0.5), label="IS of 50 unsure images"),
            _perfect_score_is_ten, _uncertain_score_is_one, _input_unchanged],

@@ -2,7 +2,7 @@ import torch
 import torch.nn as nn
 
 
-# 5.1 DCGAN up-block
+# 5.2 DCGAN up-block
 def up_block_wrong_kernel(in_channels, out_channels):  # kernel 3: 7 -> 13, not 14
     return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 3, 2, 1, bias=False),
                          nn.BatchNorm2d(out_channels), nn.ReLU())
@@ -23,7 +23,7 @@ def up_block_upsample_conv(in_channels, out_channels):  # another up-sampler, ot
                          nn.BatchNorm2d(out_channels), nn.ReLU())
 
 
-# 5.2 Inception-style score
+# 5.1 Inception-style score
 def is_without_exp(probs):
     p = probs.double()
     return float((p * (p.log() - p.mean(0).log())).sum(1).mean())
@@ -78,7 +78,7 @@ def resume_only_generator(checkpoint, generator, discriminator, g_optimizer, d_o
 
 
 WRONG = {
-    "5.1": [up_block_wrong_kernel, up_block_with_bias, up_block_relu_before_norm, up_block_upsample_conv],
-    "5.2": [is_without_exp, is_kl_reversed, is_entropy_of_marginal_only, is_mean_of_per_image_scores],
-    "5.3": [resume_returns_completed_epoch, resume_forgets_optimizers, resume_forgets_rng],
+    "5.1": [is_without_exp, is_kl_reversed, is_entropy_of_marginal_only, is_mean_of_per_image_scores],
+    "5.2": [up_block_wrong_kernel, up_block_with_bias, up_block_relu_before_norm, up_block_upsample_conv],
+    "5.3": [resume_returns_completed_epoch, resume_forgets_optimizers, resume_forgets_rng, resume_only_generator],
 }
