@@ -82,6 +82,12 @@ GLOSSARY: tuple[Term, ...] = (
     Term("memorization", "记忆", "", "A model reproducing its training examples instead of new ones.", "05, 06"),
     Term("sample rate", "采样率", "", "Samples of a waveform per second.", "06"),
     Term("pitch", "音高", "", "The perceived frequency of a note, for a pure tone its dominant frequency.", "06"),
+    Term("Inception score", "Inception分数", "IS", "exp(mean KL(p(y|x) || p(y))) under a classifier; 10 is the most for ten classes.", "05"),
+    Term("Frechet distance", "弗雷歇距离", "FD", "The distance between Gaussians fitted to the features of two image sets.", "05"),
+    Term("exponential moving average of weights", "权重指数移动平均", "EMA", "A slowly updated average of a network's weights, used to sample.", "05"),
+    Term("batch normalization", "批归一化", "BN", "Normalizing each feature over the batch, then rescaling it with learned parameters.", "05"),
+    Term("conditional GAN", "条件生成对抗网络", "cGAN", "A GAN whose generator and discriminator also receive a label.", "05"),
+    Term("checkpoint", "检查点", "", "A saved training state (weights, optimizers, epoch, RNG) from which training resumes.", "05"),
     # §1.4.3 acronyms
     Term("deep neural network", "深度神经网络", "DNN", "A neural network with several hidden layers.", "00"),
     Term("convolutional neural network", "卷积神经网络", "CNN", "A network of convolutions sharing weights across image positions.", "03, 05"),
