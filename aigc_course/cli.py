@@ -67,7 +67,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
-    from .mnist_gan import MODELS
+    from .gan.mnist_models import MODELS
 
     parser.add_argument("model", choices=sorted(MODELS), help="gan = the article's model ported faithfully, "
                         "dcgan = convolutional, mlp = the chapter's improved model")
@@ -96,8 +96,8 @@ def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from .data import MNISTUnavailableError
-    from .gan_checkpoints import CheckpointError
-    from .gan_training import train_gan
+    from .gan.runs import CheckpointError
+    from .gan.training import train_gan
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -140,8 +140,8 @@ def _run_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write_bytes
-    from .gan_checkpoints import CheckpointError, load_generator
-    from .mnist_gan import generate
+    from .gan.runs import CheckpointError, load_generator
+    from .gan.mnist_models import generate
 
     if not args.out.endswith(".npy"):
         raise CommandError(f"--out must name a .npy file, got {args.out!r}")
@@ -171,7 +171,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     from .data import MNISTUnavailableError
     from .config import budget
-    from .evaluation import classifier_config, evaluation_report, load_or_train_classifier, real_reference
+    from .evaluation.metrics import classifier_config, evaluation_report, load_or_train_classifier, real_reference
 
     try:
         array = np.load(args.file, allow_pickle=False)
@@ -186,7 +186,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         print("loading or training the evaluation classifier...", file=sys.stderr)
         config = classifier_config()
         classifier = load_or_train_classifier(**config, verbose=False, progress=False)
-        reference = real_reference(classifier, budget("mnist_gan")["reference_images"])
+        reference = real_reference(classifier, budget("mnist_gan").reference_images)
         report = evaluation_report(images, classifier, reference=reference, nn_queries=args.nn_queries)
     except MNISTUnavailableError as err:
         raise CommandError(str(err)) from None

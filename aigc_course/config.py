@@ -7,16 +7,19 @@ Everything a notebook may want to tune by environment lives here:
 * ``AIGC_COURSE_DEVICE`` overrides the automatic device choice of :func:`get_device`.
 * ``AIGC_COURSE_DATA`` moves the data cache (default: a per-user cache folder).
 
-Budgets are looked up with :func:`budget`, e.g. ``budget("gan")["epochs"]``; notebooks
-never hard-code epochs, subset sizes or sample counts.
+* ``AIGC_COURSE_STRICT=1`` makes an exercise check that does not PASS raise (the test command
+  sets it for the solution notebooks); :func:`is_strict` reads it.
+
+Budgets are typed records looked up with :func:`budget`: ``BUDGET = budget("vae")`` then
+``BUDGET.epochs``; notebooks never hard-code epochs, subset sizes or sample counts.
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import random
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,6 +29,7 @@ import torch
 FAST_ENV = "AIGC_COURSE_FAST"
 DEVICE_ENV = "AIGC_COURSE_DEVICE"
 DATA_ENV = "AIGC_COURSE_DATA"
+STRICT_ENV = "AIGC_COURSE_STRICT"
 
 # Address of the course repository; the notebooks' setup cell installs from it on Colab.
 COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
@@ -34,77 +38,163 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def is_fast_mode() -> bool:
-    """True when ``AIGC_COURSE_FAST`` is set to 1/true/yes/on (read on every call)."""
-    raw = os.environ.get(FAST_ENV, "").strip().lower()
+def _flag(variable: str) -> bool:
+    raw = os.environ.get(variable, "").strip().lower()
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
-    raise ValueError(f"{FAST_ENV} must be one of 1/0/true/false/yes/no/on/off, got {raw!r}")
+    raise ValueError(f"{variable} must be one of 1/0/true/false/yes/no/on/off, got {raw!r}")
 
 
-# Per-chapter budgets. Each entry has "full" (what students get) and "fast" (tests/CI).
-# Keys are the chapter's topic name; each chapter owns its own block.
-_BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
-    "overview": {
-        "full": {},
-        "fast": {},
-    },
-    "preprocessing": {
-        "full": {"train_subset": 1000, "epochs": 40, "cv_folds": 5, "test_images": 10000, "monitor_images": 2000,
-                 "corrupt_pool": 20000, "per_kind": 200},
-        "fast": {"train_subset": 200, "epochs": 2, "cv_folds": 3, "test_images": 1000, "monitor_images": 500,
-                 "corrupt_pool": 2000, "per_kind": 20},
-    },
-    "gan": {
-        "full": {"toy_steps": 4000, "toy_batch": 256, "collapse_steps": 1000, "dstar_steps": 3000, "dstar_batch": 1024},
-        "fast": {"toy_steps": 300, "toy_batch": 256, "collapse_steps": 150, "dstar_steps": 1000, "dstar_batch": 1024},
-    },
-    "vae": {
-        "full": {"epochs": 12, "mlp_epochs": 10, "train_subset": None, "test_subset": None, "latent2d_epochs": 10,
-                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 5, "iwae_images": 1000, "iwae_k": 200},
-        "fast": {"epochs": 2, "mlp_epochs": 3, "train_subset": 6000, "test_subset": 1000, "latent2d_epochs": 3,
-                 "betas": (0.25, 1.0, 4.0, 16.0), "beta_epochs": 2, "iwae_images": 100, "iwae_k": 20},
-    },
-    "attention": {
-        "full": {"reverse_steps": 400, "sort_steps": 1000, "test_size": 2000, "saturation_trials": 2000},
-        "fast": {"reverse_steps": 100, "sort_steps": 100, "test_size": 500, "saturation_trials": 300},
-    },
-    "mnist_gan": {
-        "full": {"epochs": 40, "port_epochs": 40, "train_subset": None, "eval_samples": 10000,
-                 "nn_queries": 1000, "classifier_subset": None, "classifier_epochs": 3, "speed_steps": 10,
-                 "reference_images": None},
-        "fast": {"epochs": 1, "port_epochs": 1, "train_subset": 1024, "eval_samples": 500,
-                 "nn_queries": 200, "classifier_subset": 6000, "classifier_epochs": 1, "speed_steps": 2,
-                 "reference_images": 2000},
-    },
-    "applications": {
-        "full": {"vae_epochs": 5, "vae_train_images": None, "restore_images": 200, "restore_steps": 150,
-                 "text_steps": 1000, "audio_train": 2000, "audio_epochs": 30, "generalization_steps": 600,
-                 "timing_steps": 20, "gan_model": "mlp", "gan_epochs": 5, "gan_train_images": None,
-                 "memorization_queries": 1000, "detector_images": 3000, "detector_epochs": 3},
-        "fast": {"vae_epochs": 1, "vae_train_images": 2000, "restore_images": 48, "restore_steps": 40,
-                 "text_steps": 60, "audio_train": 1000, "audio_epochs": 8, "generalization_steps": 100,
-                 "timing_steps": 3, "gan_model": "mlp", "gan_epochs": 1, "gan_train_images": 1024,
-                 "memorization_queries": 200, "detector_images": 600, "detector_epochs": 1},
-    },
+def is_fast_mode() -> bool:
+    """True when ``AIGC_COURSE_FAST`` is set to 1/true/yes/on (read on every call)."""
+    return _flag(FAST_ENV)
+
+
+# Per-chapter budgets: one frozen dataclass per chapter, so a misspelt field fails at once
+# (``BUDGET.epoch`` is an AttributeError, not a silent default). The defaults are the full
+# budget students get; ``_FAST`` holds what tests and CI run (AIGC_COURSE_FAST=1).
+
+
+@dataclass(frozen=True)
+class OverviewBudget:
+    """Chapter 00 trains nothing."""
+
+
+@dataclass(frozen=True)
+class PreprocessingBudget:
+    """Chapter 01: the classifier experiments and the cleaner."""
+
+    train_subset: int = 1000
+    epochs: int = 40
+    cv_folds: int = 5
+    test_images: int = 10000
+    monitor_images: int = 2000
+    corrupt_pool: int = 20000
+    per_kind: int = 200
+
+
+@dataclass(frozen=True)
+class GanBudget:
+    """Chapter 02: the toy ring GAN, the collapse demo and the D* experiment."""
+
+    toy_steps: int = 4000
+    toy_batch: int = 256
+    collapse_steps: int = 1000
+    dstar_steps: int = 3000
+    dstar_batch: int = 1024
+
+
+@dataclass(frozen=True)
+class VaeBudget:
+    """Chapter 03: epochs of each VAE, subsets (None = all of MNIST), the beta sweep, the IWAE estimate."""
+
+    epochs: int = 12
+    mlp_epochs: int = 10
+    train_subset: int | None = None
+    test_subset: int | None = None
+    latent2d_epochs: int = 10
+    betas: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0)
+    beta_epochs: int = 5
+    iwae_images: int = 1000
+    iwae_k: int = 200
+
+
+@dataclass(frozen=True)
+class AttentionBudget:
+    """Chapter 04: steps of the learned tasks and the size of their test sets."""
+
+    reverse_steps: int = 400
+    sort_steps: int = 1000
+    test_size: int = 2000
+    saturation_trials: int = 2000
+
+
+@dataclass(frozen=True)
+class MnistGanBudget:
+    """Chapter 05: GAN epochs, evaluation sizes, the shared classifier."""
+
+    epochs: int = 40
+    port_epochs: int = 40
+    train_subset: int | None = None
+    eval_samples: int = 10000
+    nn_queries: int = 1000
+    classifier_subset: int | None = None
+    classifier_epochs: int = 3
+    speed_steps: int = 10
+    reference_images: int | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationsBudget:
+    """Chapter 06: the VAE and GAN it restores with, the text model, audio, the detector."""
+
+    vae_epochs: int = 5
+    vae_train_images: int | None = None
+    restore_images: int = 200
+    restore_steps: int = 150
+    text_steps: int = 1000
+    audio_train: int = 2000
+    audio_epochs: int = 30
+    generalization_steps: int = 600
+    timing_steps: int = 20
+    gan_model: str = "mlp"
+    gan_epochs: int = 5
+    gan_train_images: int | None = None
+    memorization_queries: int = 1000
+    detector_images: int = 3000
+    detector_epochs: int = 3
+
+
+_FULL: dict[str, Any] = {
+    "overview": OverviewBudget(),
+    "preprocessing": PreprocessingBudget(),
+    "gan": GanBudget(),
+    "vae": VaeBudget(),
+    "attention": AttentionBudget(),
+    "mnist_gan": MnistGanBudget(),
+    "applications": ApplicationsBudget(),
+}
+_FAST: dict[str, Any] = {
+    "overview": OverviewBudget(),
+    "preprocessing": PreprocessingBudget(train_subset=200, epochs=2, cv_folds=3, test_images=1000,
+                                         monitor_images=500, corrupt_pool=2000, per_kind=20),
+    "gan": GanBudget(toy_steps=300, collapse_steps=150, dstar_steps=1000),
+    "vae": VaeBudget(epochs=2, mlp_epochs=3, train_subset=6000, test_subset=1000, latent2d_epochs=3,
+                     beta_epochs=2, iwae_images=100, iwae_k=20),
+    "attention": AttentionBudget(reverse_steps=100, sort_steps=100, test_size=500, saturation_trials=300),
+    "mnist_gan": MnistGanBudget(epochs=1, port_epochs=1, train_subset=1024, eval_samples=500, nn_queries=200,
+                                classifier_subset=6000, classifier_epochs=1, speed_steps=2, reference_images=2000),
+    "applications": ApplicationsBudget(vae_epochs=1, vae_train_images=2000, restore_images=48, restore_steps=40,
+                                       text_steps=60, audio_train=1000, audio_epochs=8, generalization_steps=100,
+                                       timing_steps=3, gan_epochs=1, gan_train_images=1024,
+                                       memorization_queries=200, detector_images=600, detector_epochs=1),
 }
 
 
-def budget(chapter: str) -> dict[str, Any]:
-    """The budget dict of ``chapter`` for the current mode (a fresh copy).
+def budget(chapter: str) -> Any:
+    """The budget record of ``chapter`` for the current mode (a frozen dataclass).
 
-    >>> budget("vae")["epochs"]  # 10 normally, 1 with AIGC_COURSE_FAST=1
+    >>> budget("vae").epochs  # 12 normally, 2 with AIGC_COURSE_FAST=1
     """
-    if chapter not in _BUDGETS:
-        raise KeyError(f"chapter must be one of {sorted(_BUDGETS)}, got {chapter!r}")
-    return dict(_BUDGETS[chapter]["fast" if is_fast_mode() else "full"])
+    if chapter not in _FULL:
+        raise KeyError(f"chapter must be one of {sorted(_FULL)}, got {chapter!r}")
+    return (_FAST if is_fast_mode() else _FULL)[chapter]
 
 
 def budgets() -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
-    """All budgets, both modes (for documentation and tests)."""
-    return {c: {m: dict(v) for m, v in modes.items()} for c, modes in _BUDGETS.items()}
+    """All budgets, both modes, as plain dicts (for documentation and tests)."""
+    return {c: {"full": asdict(_FULL[c]), "fast": asdict(_FAST[c])} for c in _FULL}
+
+
+def is_strict() -> bool:
+    """True when ``AIGC_COURSE_STRICT`` is set: an exercise check that does not PASS raises.
+
+    The test command sets it for ``solutions/`` so that a broken solution fails CI; student
+    notebooks run without it and fall back to the reference implementation.
+    """
+    return _flag(STRICT_ENV)
 
 
 def get_device(preferred: str | None = None) -> torch.device:
@@ -149,19 +239,3 @@ def data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "aigc-course"
-
-
-def environment_report() -> str:
-    """A few lines describing versions, device, fast mode and the data cache."""
-    from . import __version__
-    from .data import mnist_status
-
-    device = get_device()
-    lines = [
-        f"aigc_course {__version__} | Python {platform.python_version()} | torch {torch.__version__} | numpy {np.__version__}",
-        f"device: {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-        f"fast mode ({FAST_ENV}): {'ON - small budgets for tests/CI' if is_fast_mode() else 'off - full budgets'}",
-        f"data cache ({DATA_ENV}): {data_dir()}",
-        f"MNIST: {mnist_status()}",
-    ]
-    return "\n".join(lines)

@@ -64,3 +64,50 @@ def require_tensor(name: str, value: Any, *, ndim: int | Sequence[int] | None = 
     if floating and not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     return value
+
+
+IMAGE_SHAPE = (1, 28, 28)  # one MNIST image: channels, height, width
+PIXEL_RANGES = {"unit": (0.0, 1.0), "symmetric": (-1.0, 1.0)}
+_RANGE_TOLERANCE = 1e-4  # float rounding from the [-1, 1] <-> [0, 1] mapping
+
+
+def require_images(name: str, value: Any, *, pixel_range: str | None = "unit", allow_empty: bool = False) -> torch.Tensor:
+    """The course's one image-batch check: ``[N, 1, 28, 28]``, ``[N, 28, 28]`` or ``[N, 784]`` float -> ``[N, 1, 28, 28]``.
+
+    The batch must be finite and, unless ``pixel_range`` is None, inside that range:
+    ``"unit"`` is [0, 1] (what the VAE's Bernoulli decoder and the plots use), ``"symmetric"``
+    is [-1, 1] (the tanh range of the GAN generators). Returns a view, never a copy.
+    """
+    require_tensor(name, value, ndim=(2, 3, 4), floating=True)
+    if value.ndim == 2 and value.shape[1] == 28 * 28:
+        value = value.view(-1, *IMAGE_SHAPE)
+    elif value.ndim == 3 and tuple(value.shape[1:]) == IMAGE_SHAPE[1:]:
+        value = value.unsqueeze(1)
+    elif not (value.ndim == 4 and tuple(value.shape[1:]) == IMAGE_SHAPE):
+        raise ValueError(f"{name} must have shape [N, 1, 28, 28], [N, 28, 28] or [N, 784], got {list(value.shape)}")
+    if len(value) == 0:
+        if allow_empty:
+            return value
+        raise ValueError(f"{name} must hold at least one image, got shape {list(value.shape)}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinite pixel values")
+    if pixel_range is not None:
+        require_choice("pixel_range", pixel_range, PIXEL_RANGES)
+        low, high = PIXEL_RANGES[pixel_range]
+        got_low, got_high = value.min().item(), value.max().item()
+        if got_low < low - _RANGE_TOLERANCE or got_high > high + _RANGE_TOLERANCE:
+            raise ValueError(f"{name} must hold pixel values in [{low:g}, {high:g}] ({pixel_range}), "
+                             f"got range [{got_low:.3g}, {got_high:.3g}]")
+    return value
+
+
+def symmetric_to_unit(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1]: (x + 1) / 2, clamped against rounding. The course's one copy of this mapping."""
+    require_tensor("x", x, floating=True)
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def unit_to_symmetric(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]: 2x - 1, the inverse of :func:`symmetric_to_unit`."""
+    require_tensor("x", x, floating=True)
+    return x * 2 - 1

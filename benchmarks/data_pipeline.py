@@ -31,8 +31,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from aigc_course.config import seed_everything
 from aigc_course.data import InMemoryBatches, images_to_unit, load_mnist
-from aigc_course.vae import forward_loss
-from aigc_course.vae_models import MLPVAE
+from aigc_course.vae.losses import forward_loss
+from aigc_course.vae.models import MLPVAE
 
 
 class PerSampleMNIST(Dataset):

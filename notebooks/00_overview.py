@@ -37,7 +37,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -69,7 +69,7 @@ print(environment_report())
 # %%
 from IPython.display import Markdown, display
 
-from aigc_course.overview import chapter_table_markdown
+from aigc_course.course import chapter_table_markdown
 
 display(Markdown(chapter_table_markdown()))
 
@@ -114,7 +114,7 @@ show_images(images_to_unit(train_images[:32]), nrow=16, title="the first 32 trai
 # > drawn separately, with the VAE and self-attention beside them.
 
 # %%
-from aigc_course.overview import draw_pipelines
+from aigc_course.course import draw_pipelines
 
 draw_pipelines();
 
@@ -125,7 +125,7 @@ draw_pipelines();
 # the course stands behind; the last column says which chapter teaches it.
 
 # %%
-from aigc_course.glossary import glossary_markdown
+from aigc_course.course import glossary_markdown
 
 display(Markdown(glossary_markdown()))
 

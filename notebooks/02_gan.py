@@ -44,7 +44,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -110,7 +110,7 @@ print(f"device: {device}")
 # $|D - D^*|$ must be at most $0.05$, and the average error under $m$, $\int m\,|D - D^*|\,dx$, at most $0.01$.
 
 # %%
-from aigc_course.gan_dstar import (DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE, DSTAR_SUPPORT_DENSITY,
+from aigc_course.gan import (DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE, DSTAR_SUPPORT_DENSITY,
                                    GaussianMixture1D, compare_with_optimum, plot_dstar, train_discriminator_1d)
 
 p_data = GaussianMixture1D(weights=(0.5, 0.5), means=(-2.0, 1.5), stds=(0.5, 0.8))
@@ -119,10 +119,10 @@ assert (DSTAR_SUPPORT_DENSITY, DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE) == (0.
 
 seed_everything(0)
 start = time.perf_counter()
-d_model, d_losses = train_discriminator_1d(p_data, p_g, steps=BUDGET["dstar_steps"], batch_size=BUDGET["dstar_batch"],
+d_model, d_losses = train_discriminator_1d(p_data, p_g, steps=BUDGET.dstar_steps, batch_size=BUDGET.dstar_batch,
                                            seed=0, device=device)
 dstar = compare_with_optimum(d_model, p_data, p_g)
-print(f"trained for {BUDGET['dstar_steps']} steps ({time.perf_counter() - start:.1f} s)")
+print(f"trained for {BUDGET.dstar_steps} steps ({time.perf_counter() - start:.1f} s)")
 print(f"max |D - D*| where m >= {DSTAR_SUPPORT_DENSITY}: {dstar.max_error:.4f}   (tolerance {DSTAR_MAX_TOLERANCE})")
 print(f"mean |D - D*| under m:              {dstar.mean_error:.4f}   (tolerance {DSTAR_MEAN_TOLERANCE})")
 print("within tolerance:", dstar.within_tolerance)
@@ -216,7 +216,7 @@ generator_loss = check_generator_loss(generator_loss)
 
 # %%
 from aigc_course.gan import generator_logit_gradients
-from aigc_course.gan_plots import plot_generator_gradients
+from aigc_course.gan import plot_generator_gradients
 
 plot_generator_gradients()
 plt.show()
@@ -271,7 +271,7 @@ gan_training_step = check_gan_training_step(gan_training_step)
 
 # %%
 from aigc_course.gan import discriminator_step, generator_step
-from aigc_course.gan_toy import mlp
+from aigc_course.gan import mlp
 
 
 def flat(module: nn.Module) -> torch.Tensor:
@@ -345,7 +345,7 @@ print(f"G-step: G moved by {(flat(G) - g1).abs().max().item():.2e}, D moved by {
 # metric on the real data itself:
 
 # %%
-from aigc_course.gan_toy import GaussianRing, ToyGANConfig, mode_coverage, train_toy_gan
+from aigc_course.gan import GaussianRing, ToyGANConfig, mode_coverage, train_toy_gan
 
 ring = GaussianRing(n_modes=8, radius=2.0, std=0.1)
 real_coverage = mode_coverage(ring.sample(5000, torch.Generator().manual_seed(0)), ring)
@@ -359,7 +359,7 @@ TARGET_MODES, TARGET_QUALITY = 7, 0.80
 # "fake"); black circles are the modes' 3σ radii.
 
 # %%
-config = ToyGANConfig(steps=BUDGET["toy_steps"], batch_size=BUDGET["toy_batch"], seed=0)
+config = ToyGANConfig(steps=BUDGET.toy_steps, batch_size=BUDGET.toy_batch, seed=0)
 seed_everything(config.seed)
 run = train_toy_gan(ring, config, device=device, step=gan_training_step)
 c = run.coverage
@@ -368,7 +368,7 @@ print(f"{config.steps} steps in {run.seconds:.1f} s on {device}: "
 print("share of samples per mode:", [f"{100 * s:.1f}%" for s in c.mode_shares])
 
 # %%
-from aigc_course.gan_plots import plot_gan_losses, snapshot_row, snapshots_figure
+from aigc_course.gan import plot_gan_losses, snapshot_row, snapshots_figure
 
 plot_gan_losses(run)
 plt.show()
@@ -396,7 +396,7 @@ plt.show()
 # %%
 import dataclasses
 
-collapse_config = dataclasses.replace(config, steps=BUDGET["collapse_steps"], generator_steps=5)
+collapse_config = dataclasses.replace(config, steps=BUDGET.collapse_steps, generator_steps=5)
 seed_everything(collapse_config.seed)
 collapsed = train_toy_gan(ring, collapse_config, device=device, step=gan_training_step)
 cc = collapsed.coverage

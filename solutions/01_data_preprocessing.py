@@ -46,7 +46,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -61,19 +61,19 @@ from aigc_course.config import budget, get_device, is_fast_mode, seed_everything
 from aigc_course.data import images_to_symmetric, images_to_unit, load_mnist
 from aigc_course.plotting import plot_curves, show_images
 
-B = budget("preprocessing")
+BUDGET = budget("preprocessing")
 device = get_device()
-print("budget:", B, "| device:", device)
+print("budget:", BUDGET, "| device:", device)
 seed_everything(0)
 train_images, train_labels = load_mnist("train")
 test_images, test_labels = load_mnist("test")
 
 # The chapter's small training set: train_subset digits drawn at random from the 60,000 (seeded).
 order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(0))
-subset = order[:B["train_subset"]]
+subset = order[:BUDGET.train_subset]
 x_train, y_train = images_to_unit(train_images[subset]), train_labels[subset]
 # The test set: all 10,000 with the full budget; a random part of it in fast mode.
-test_pick = torch.randperm(len(test_images), generator=torch.Generator().manual_seed(1))[:B["test_images"]]
+test_pick = torch.randperm(len(test_images), generator=torch.Generator().manual_seed(1))[:BUDGET.test_images]
 x_test, y_test = images_to_unit(test_images[test_pick]), test_labels[test_pick]
 print(f"training digits: {len(x_train)} (per class {torch.bincount(y_train, minlength=10).tolist()}), "
       f"test digits: {len(x_test)}")
@@ -160,10 +160,10 @@ robust_z = check_robust_z(robust_z)
 # digits with a 4×4 patch of **NaN**, and digits left on the 0-255 scale (**out of range**).
 
 # %%
-from aigc_course.cleaning import CORRUPTION_KINDS, clean_report, detection_scores, image_features, inject_corruption
+from aigc_course.preprocessing import CORRUPTION_KINDS, clean_report, detection_scores, image_features, inject_corruption
 
-pool = images_to_unit(train_images[order[-B["corrupt_pool"]:]])  # digits not in our training subset
-dirty, truth = inject_corruption(pool, torch.Generator().manual_seed(2), per_kind=B["per_kind"])
+pool = images_to_unit(train_images[order[-BUDGET.corrupt_pool:]])  # digits not in our training subset
+dirty, truth = inject_corruption(pool, torch.Generator().manual_seed(2), per_kind=BUDGET.per_kind)
 print(f"{len(dirty)} images, {int((truth > 0).sum())} corrupted: "
       + ", ".join(f"{name} {int((truth == k).sum())}" for k, name in enumerate(CORRUPTION_KINDS) if k))
 
@@ -349,7 +349,7 @@ from aigc_course.checks.preprocessing import check_random_shift
 random_shift = check_random_shift(random_shift)
 
 # %%
-from aigc_course.augmentation import add_gaussian_noise, compose, random_hflip, random_rotation
+from aigc_course.preprocessing import add_gaussian_noise, compose, random_hflip, random_rotation
 
 MAX_SHIFT, MAX_DEGREES = 2, 10.0  # small enough to keep every digit a digit
 augment = compose(lambda x, g: random_rotation(x, g, max_degrees=MAX_DEGREES),
@@ -389,7 +389,7 @@ fig.tight_layout()
 # %%
 import ipywidgets as widgets
 
-from aigc_course.augmentation import augmentation_preview
+from aigc_course.preprocessing import augmentation_preview
 
 
 def show_augmentation(index=0, rotation=0.0, shift_x=0, shift_y=0, noise_std=0.0, flip=False):
@@ -416,17 +416,17 @@ widgets.interact(show_augmentation, index=widgets.IntSlider(0, 0, len(x_train) -
 # part of the test set; at the end, on the whole test set.
 
 # %%
-from aigc_course.classifier import DigitClassifier, accuracy
+from aigc_course.evaluation import DigitClassifier, accuracy
 from aigc_course.preprocessing import train_digit_classifier
 
 print(f"weights: {sum(p.numel() for p in DigitClassifier().parameters()):,}; training digits: {len(x_train):,}")
 
-monitor = slice(0, B["monitor_images"])
+monitor = slice(0, BUDGET.monitor_images)
 eval_sets = {"train": (x_train, y_train), "test": (x_test[monitor], y_test[monitor])}
 runs = {}
 for name, aug in (("no augmentation", None), ("rotation + shift", augment)):
     start = time.perf_counter()
-    model, history = train_digit_classifier(x_train, y_train, epochs=B["epochs"], seed=0, augment=aug,
+    model, history = train_digit_classifier(x_train, y_train, epochs=BUDGET.epochs, seed=0, augment=aug,
                                             eval_sets=eval_sets, device=device)
     runs[name] = {"model": model, "history": history, "test_acc": accuracy(model, x_test, y_test),
                   "train_acc": accuracy(model, x_train, y_train), "seconds": time.perf_counter() - start}
@@ -438,7 +438,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 curves = {f"{name}: {split}": [100 * a for a in run["history"][f"{split}_acc"]]
           for name, run in runs.items() for split in ("train", "test")}
 plot_curves(curves, xlabel="epoch", ylabel="accuracy (%)", ax=axes[0],
-            title=f"accuracy (test curve: {B['monitor_images']} test digits)")
+            title=f"accuracy (test curve: {BUDGET.monitor_images} test digits)")
 for line in axes[0].get_lines():  # one colour per setting; test curves dashed
     line.set_color("C0" if line.get_label().startswith("no") else "C1")
     line.set_linestyle("--" if line.get_label().endswith("test") else "-")
@@ -472,7 +472,7 @@ fig.tight_layout()
 # %%
 import math
 
-from aigc_course.classifier import predict_logits
+from aigc_course.evaluation import predict_logits
 
 correct = {name: predict_logits(run["model"], x_test).argmax(1) == y_test for name, run in runs.items()}
 only_plain = int((correct["no augmentation"] & ~correct["rotation + shift"]).sum())
@@ -561,9 +561,9 @@ kfold_indices = check_kfold_indices(kfold_indices)
 # %%
 from aigc_course.preprocessing import cross_validate, mean_and_std
 
-splits = kfold_indices(len(x_train), B["cv_folds"], torch.Generator().manual_seed(4))
+splits = kfold_indices(len(x_train), BUDGET.cv_folds, torch.Generator().manual_seed(4))
 print("fold sizes (validation):", [len(val) for _, val in splits])
-cv = {name: cross_validate(x_train, y_train, splits, epochs=B["epochs"], seed=100, augment=aug, device=device)
+cv = {name: cross_validate(x_train, y_train, splits, epochs=BUDGET.epochs, seed=100, augment=aug, device=device)
       for name, aug in (("no augmentation", None), ("rotation + shift", augment))}
 for name, scores in cv.items():
     m, s = mean_and_std(scores)
@@ -595,8 +595,8 @@ print(f"binomial standard error sqrt(p (1 - p) / n) of one accuracy near {acc_cv
 plain, augmented = runs["no augmentation"], runs["rotation + shift"]
 cv_plain, cv_aug = mean_and_std(cv["no augmentation"]), mean_and_std(cv["rotation + shift"])
 display(Markdown(f"""
-Measured in this run ({B['train_subset']} training digits, {B['epochs']} epochs, {len(x_test)} test digits,
-{B['cv_folds']}-fold cross-validation):
+Measured in this run ({BUDGET.train_subset} training digits, {BUDGET.epochs} epochs, {len(x_test)} test digits,
+{BUDGET.cv_folds}-fold cross-validation):
 
 | | no augmentation | rotation ≤ {MAX_DEGREES:g}° + shift ≤ {MAX_SHIFT} px |
 |---|---|---|

@@ -46,7 +46,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -255,16 +255,16 @@ vae_loss = check_vae_loss(vae_loss)
 # %%
 from aigc_course.config import budget, get_device, is_fast_mode
 from aigc_course.data import images_to_unit, load_mnist
-from aigc_course.vae_models import ConvVAE, MLPVAE
+from aigc_course.vae import ConvVAE, MLPVAE
 
-B = budget("vae")
+BUDGET = budget("vae")
 device = get_device()
 train_u8, train_labels = load_mnist("train")
 test_u8, test_labels = load_mnist("test")
-if B["train_subset"] is not None:
-    train_u8, train_labels = train_u8[:B["train_subset"]], train_labels[:B["train_subset"]]
-if B["test_subset"] is not None:
-    test_u8, test_labels = test_u8[:B["test_subset"]], test_labels[:B["test_subset"]]
+if BUDGET.train_subset is not None:
+    train_u8, train_labels = train_u8[:BUDGET.train_subset], train_labels[:BUDGET.train_subset]
+if BUDGET.test_subset is not None:
+    test_u8, test_labels = test_u8[:BUDGET.test_subset], test_labels[:BUDGET.test_subset]
 train_x = images_to_unit(train_u8).unsqueeze(1)   # [N, 1, 28, 28] in [0, 1]
 test_x = images_to_unit(test_u8).unsqueeze(1)
 print(f"training images {tuple(train_x.shape)}, test images {tuple(test_x.shape)}, device {device}"
@@ -304,7 +304,7 @@ print(f"gradient norms after one backward pass: encoder {grad_norm['encoder']:.3
 # %%
 import inspect
 
-from aigc_course import vae as vae_module
+from aigc_course.vae import losses as vae_module
 
 print(inspect.getsource(vae_module.forward_loss))
 
@@ -325,14 +325,14 @@ from aigc_course.vae import checkpoint_path, evaluate, save_vae, train_vae
 
 seed_everything(0)
 conv_vae = ConvVAE(latent_dim=20)
-conv_history = train_vae(conv_vae, train_x, epochs=B["epochs"], lr=1e-3, eval_images=test_x, device=device, seed=0)
+conv_history = train_vae(conv_vae, train_x, epochs=BUDGET.epochs, lr=1e-3, eval_images=test_x, device=device, seed=0)
 conv_result = evaluate(conv_vae, test_x)
 conv_seconds = conv_history["seconds"][-1]
-print(f"ConvVAE: {B['epochs']} epochs in {conv_seconds:.0f} s of training "
+print(f"ConvVAE: {BUDGET.epochs} epochs in {conv_seconds:.0f} s of training "
       f"({torch.get_num_threads()} CPU threads, device {device})")
 print(f"test negative ELBO {conv_result['loss']:.2f} nats/image = reconstruction "
       f"{conv_result['reconstruction']:.2f} + KL {conv_result['kl']:.2f}")
-conv_path = save_vae(conv_vae, checkpoint_path("vae_conv"), test_loss=conv_result["loss"], epochs=B["epochs"],
+conv_path = save_vae(conv_vae, checkpoint_path("vae_conv"), test_loss=conv_result["loss"], epochs=BUDGET.epochs,
                      seconds=conv_seconds)
 print(f"saved for chapter 06: {conv_path}")
 
@@ -386,13 +386,13 @@ plot_history(conv_history, "ConvVAE: negative ELBO per epoch")
 # %%
 seed_everything(0)
 mlp_vae = MLPVAE(latent_dim=20)
-mlp_history = train_vae(mlp_vae, train_x, epochs=B["mlp_epochs"], lr=1e-3, eval_images=test_x, device=device, seed=0)
+mlp_history = train_vae(mlp_vae, train_x, epochs=BUDGET.mlp_epochs, lr=1e-3, eval_images=test_x, device=device, seed=0)
 mlp_result = evaluate(mlp_vae, test_x)
 mlp_seconds = mlp_history["seconds"][-1]
 plot_history(mlp_history, "MLPVAE: negative ELBO per epoch")
 
-rows = [("ConvVAE (main)", conv_vae, B["epochs"], conv_seconds, conv_result),
-        ("MLPVAE (pytorch/examples)", mlp_vae, B["mlp_epochs"], mlp_seconds, mlp_result)]
+rows = [("ConvVAE (main)", conv_vae, BUDGET.epochs, conv_seconds, conv_result),
+        ("MLPVAE (pytorch/examples)", mlp_vae, BUDGET.mlp_epochs, mlp_seconds, mlp_result)]
 print(f"{'model':27s} {'parameters':>10s} {'epochs':>6s} {'train s':>8s} {'test -ELBO':>10s} {'recon':>7s} {'KL':>6s}")
 for name, model, epochs, seconds, result in rows:
     print(f"{name:27s} {sum(p.numel() for p in model.parameters()):>10,} {epochs:>6d} {seconds:>8.0f} "
@@ -407,7 +407,7 @@ for name, model, epochs, seconds, result in rows:
 
 # %%
 from aigc_course.plotting import show_images
-from aigc_course.vae_latent import reconstruct, sample_prior
+from aigc_course.vae import reconstruct, sample_prior
 
 shown = test_x[:16]
 fig, axes = plt.subplots(3, 1, figsize=(10, 2.6))
@@ -441,8 +441,8 @@ from tqdm.auto import tqdm
 
 from aigc_course.vae import importance_weighted_nll
 
-iw_x = test_x[:B["iwae_images"]]
-ks = sorted({1, 10, B["iwae_k"]})
+iw_x = test_x[:BUDGET.iwae_images]
+ks = sorted({1, 10, BUDGET.iwae_k})
 iwae, iw_elbo = {}, {}
 for name, model in tqdm([("ConvVAE", conv_vae), ("MLPVAE", mlp_vae)], desc="importance sampling"):
     iw_elbo[name] = evaluate(model, iw_x)["loss"]
@@ -463,13 +463,13 @@ for name in ("ConvVAE", "MLPVAE"):
 # and the codes fill the prior's disc.
 
 # %%
-from aigc_course.vae_latent import encode_mean, latent_manifold, plot_latent_codes
+from aigc_course.vae import encode_mean, latent_manifold, plot_latent_codes
 
 seed_everything(0)
 vae_2d = MLPVAE(latent_dim=2)
-history_2d = train_vae(vae_2d, train_x, epochs=B["latent2d_epochs"], eval_images=test_x, device=device, seed=0)
+history_2d = train_vae(vae_2d, train_x, epochs=BUDGET.latent2d_epochs, eval_images=test_x, device=device, seed=0)
 result_2d = evaluate(vae_2d, test_x)
-print(f"2-D MLPVAE after {B['latent2d_epochs']} epochs: test negative ELBO {result_2d['loss']:.2f} "
+print(f"2-D MLPVAE after {BUDGET.latent2d_epochs} epochs: test negative ELBO {result_2d['loss']:.2f} "
       f"(reconstruction {result_2d['reconstruction']:.2f} + KL {result_2d['kl']:.2f})")
 codes_2d = encode_mean(vae_2d, test_x)[0]
 grid_images, grid = latent_manifold(vae_2d, n=15)
@@ -487,7 +487,7 @@ plt.show()
 # %%
 from ipywidgets import FloatSlider, IntSlider, interact
 
-from aigc_course.vae_latent import latent_explorer_figure
+from aigc_course.vae import latent_explorer_figure
 
 
 def explore_latent(z1=0.0, z2=0.0):
@@ -507,7 +507,7 @@ interact(explore_latent, z1=FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1),
 # cross-fade of two images.
 
 # %%
-from aigc_course.vae_latent import interpolate, interpolation_figure
+from aigc_course.vae import interpolate, interpolation_figure
 
 index_a = int((test_labels == 2).nonzero()[0])
 index_b = int((test_labels == 7).nonzero()[0])
@@ -543,35 +543,35 @@ interact(explore_interpolation, index_a=IntSlider(value=index_a, min=0, max=len(
 
 # %%
 beta_models, beta_results = {}, {}
-for beta in tqdm(B["betas"], desc="beta sweep"):
+for beta in tqdm(BUDGET.betas, desc="beta sweep"):
     seed_everything(0)
     model = MLPVAE(latent_dim=20)
-    train_vae(model, train_x, epochs=B["beta_epochs"], beta=beta, device=device, seed=0, progress=False)
+    train_vae(model, train_x, epochs=BUDGET.beta_epochs, beta=beta, device=device, seed=0, progress=False)
     beta_models[beta], beta_results[beta] = model, evaluate(model, test_x)
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-rates = [beta_results[b]["kl"] for b in B["betas"]]
-distortions = [beta_results[b]["reconstruction"] for b in B["betas"]]
+rates = [beta_results[b]["kl"] for b in BUDGET.betas]
+distortions = [beta_results[b]["reconstruction"] for b in BUDGET.betas]
 axes[0].plot(rates, distortions, "o-")
-for b, r, d in zip(B["betas"], rates, distortions):
+for b, r, d in zip(BUDGET.betas, rates, distortions):
     axes[0].annotate(f"β = {b:g}", (r, d), textcoords="offset points", xytext=(6, 4))
 axes[0].set_xlabel("KL term on the test set (nats per image)")
 axes[0].set_ylabel("reconstruction term (nats per image)")
 axes[0].set_title("the trade-off: information in z vs reconstruction")
 axes[0].grid(alpha=0.3)
-axes[1].bar([f"β = {b:g}" for b in B["betas"]], [beta_results[b]["loss"] for b in B["betas"]])
-axes[1].set_ylim(min(beta_results[b]["loss"] for b in B["betas"]) - 10, None)
+axes[1].bar([f"β = {b:g}" for b in BUDGET.betas], [beta_results[b]["loss"] for b in BUDGET.betas])
+axes[1].set_ylim(min(beta_results[b]["loss"] for b in BUDGET.betas) - 10, None)
 axes[1].set_ylabel("test negative ELBO (β = 1), nats")
 axes[1].set_title("scored on the true bound")
 fig.tight_layout()
 plt.show()
 
-fig, axes = plt.subplots(1, len(B["betas"]), figsize=(3.2 * len(B["betas"]), 3.0))
-for ax, beta in zip(axes, B["betas"]):
+fig, axes = plt.subplots(1, len(BUDGET.betas), figsize=(3.2 * len(BUDGET.betas), 3.0))
+for ax, beta in zip(axes, BUDGET.betas):
     show_images(sample_prior(beta_models[beta], 16, seed=0), nrow=4, ax=ax, title=f"β = {beta:g}: samples")
 fig.tight_layout()
 plt.show()
-for beta in B["betas"]:
+for beta in BUDGET.betas:
     r = beta_results[beta]
     print(f"beta = {beta:>5g}: reconstruction {r['reconstruction']:7.2f}  KL {r['kl']:6.2f}  negative ELBO {r['loss']:7.2f}")
 
@@ -587,7 +587,7 @@ for beta in B["betas"]:
 # unit (right) shows in nats.
 
 # %%
-from aigc_course.vae_latent import active_units, kl_per_dimension, latent_activity
+from aigc_course.vae import active_units, kl_per_dimension, latent_activity
 
 diagnosed = {"ConvVAE": conv_vae, **{f"MLP β={b:g}": m for b, m in beta_models.items()}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
@@ -630,8 +630,8 @@ k_max = ks[-1]
 display(Markdown("\n".join([
     f"| model | epochs | training time | test −ELBO (nats) | IW estimate of −log p(x), k = {k_max} |",
     "|---|---|---|---|---|",
-    f"| ConvVAE (main, 20-d) | {B['epochs']} | {conv_seconds:.0f} s | {conv_result['loss']:.2f} | {iwae['ConvVAE', k_max]:.2f} |",
-    f"| MLPVAE (pytorch/examples) | {B['mlp_epochs']} | {mlp_seconds:.0f} s | {mlp_result['loss']:.2f} | {iwae['MLPVAE', k_max]:.2f} |",
+    f"| ConvVAE (main, 20-d) | {BUDGET.epochs} | {conv_seconds:.0f} s | {conv_result['loss']:.2f} | {iwae['ConvVAE', k_max]:.2f} |",
+    f"| MLPVAE (pytorch/examples) | {BUDGET.mlp_epochs} | {mlp_seconds:.0f} s | {mlp_result['loss']:.2f} | {iwae['MLPVAE', k_max]:.2f} |",
     "",
     f"Test −ELBO on {len(test_x):,} test images; importance-weighted estimate on the first {len(iw_x):,}"
     f" ({torch.get_num_threads()} CPU threads, device {device}"

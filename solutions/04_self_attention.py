@@ -42,7 +42,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -137,7 +137,7 @@ for temperature in (0.25, 1.0, 4.0):
 # > far outside the inputs' range.
 
 # %%
-from aigc_course.attention_demos import article_pseudocode
+from aigc_course.attention import article_pseudocode
 
 print("article's pseudo-code, read as intended, on [1, 2, 3, 4, 5]:", article_pseudocode([1, 2, 3, 4, 5]))
 
@@ -221,7 +221,7 @@ print(f"64 queries x 64 keys, d = 16: loops {1000 * loop_seconds:.1f} ms, vector
 # sum, computed:
 
 # %%
-from aigc_course.attention_demos import worked_example
+from aigc_course.attention import worked_example
 
 example = worked_example([1.0, 2.0, 3.0, 4.0, 5.0])
 rows = ["| $j$ | $a_1 a_j$ | $e^{a_1 a_j}$ | $w_{1j}$ | $w_{1j} x_j$ |", "|---|---|---|---|---|"]
@@ -266,7 +266,7 @@ print(f"your scaled_dot_product_attention on the same inputs: max difference {(o
 # > computed above. The next cell recomputes the article's claims.
 
 # %%
-from aigc_course.attention_demos import article_claims
+from aigc_course.attention import article_claims
 
 claims = article_claims()
 print("article's weights w_1j = j/5:", claims.weights.tolist(), f"-> sum {claims.weights_sum:g} (softmax: 1)")
@@ -283,7 +283,7 @@ print(f"true denominator {claims.true_denominator:.2f} vs article's 5e = {claims
 # %%
 import ipywidgets as widgets
 
-from aigc_course.attention_demos import plot_worked_example
+from aigc_course.attention import plot_worked_example
 
 plot_worked_example(temperature=1.0, query=1)
 plt.show()
@@ -318,10 +318,10 @@ widgets.interact(show_worked_example,
 # every $d$. Measured on random vectors, 16 keys per query:
 
 # %%
-from aigc_course.attention_demos import plot_saturation, saturation_stats
+from aigc_course.attention import plot_saturation, saturation_stats
 
 stats = saturation_stats([1, 2, 4, 8, 16, 32, 64, 128, 256, 512], n_keys=16,
-                         n_trials=BUDGET["saturation_trials"], seed=0)
+                         n_trials=BUDGET.saturation_trials, seed=0)
 print(f"{'d':>4} | {'std q.k':>8} {'sqrt(d)':>8} | {'max weight':>10} {'scaled':>7} | {'1 - sum p^2':>11} {'scaled':>7}")
 for i, d in enumerate(stats["dims"]):
     print(f"{d:>4} | {stats['score_std_unscaled'][i]:8.2f} {math.sqrt(d):8.2f} | "
@@ -407,7 +407,7 @@ print(causal_mask(5).int())
 # small text generator) inherits the property: changing the last token leaves every earlier output unchanged.
 
 # %%
-from aigc_course.attention_demos import plot_attention
+from aigc_course.attention import plot_attention
 
 seed_everything(2)
 q, k, v = torch.randn(6, 4), torch.randn(6, 4), torch.randn(6, 4)
@@ -451,20 +451,20 @@ print("ours, query 3 weights:", our_weights[0, :, 2].sum(-1).tolist(), "(per hea
 # sequences at every step; a test set of sequences is drawn first and never used for training.
 
 # %%
-from aigc_course.attention_task import (AttentionSequenceModel, evaluate_sequence_task, parse_digits,
+from aigc_course.attention import (AttentionSequenceModel, evaluate_sequence_task, parse_digits,
                                         plot_task_attention, task_test_set, train_sequence_task)
 from aigc_course.plotting import plot_curves
 
 LENGTH, VOCAB = 8, 10
 seed_everything(0)
-reverse_x, reverse_y, reverse_codes = task_test_set("reverse", BUDGET["test_size"], LENGTH, VOCAB, seed=1)
+reverse_x, reverse_y, reverse_codes = task_test_set("reverse", BUDGET.test_size, LENGTH, VOCAB, seed=1)
 reverser = AttentionSequenceModel(vocab=VOCAB, length=LENGTH, d_model=32, n_heads=1).to(device)
 start = time.perf_counter()
-reverse_history = train_sequence_task(reverser, "reverse", BUDGET["reverse_steps"], lr=1e-2, seed=0,
+reverse_history = train_sequence_task(reverser, "reverse", BUDGET.reverse_steps, lr=1e-2, seed=0,
                                       exclude=reverse_codes)
 reverse_seconds = time.perf_counter() - start
 reverse_token_acc, reverse_seq_acc = evaluate_sequence_task(reverser, reverse_x, reverse_y)
-print(f"{BUDGET['reverse_steps']} steps in {reverse_seconds:.1f} s; on {len(reverse_x)} unseen sequences: "
+print(f"{BUDGET.reverse_steps} steps in {reverse_seconds:.1f} s; on {len(reverse_x)} unseen sequences: "
       f"{100 * reverse_token_acc:.2f}% of digits, {100 * reverse_seq_acc:.2f}% of whole sequences correct")
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
 plot_curves({"training loss": reverse_history["loss"]}, x=reverse_history["step"], ax=axes[0], logy=True,
@@ -515,13 +515,13 @@ print(f"the same trained model with a causal mask at test time: {100 * causal_to
 
 # %%
 seed_everything(0)
-sort_x, sort_y, sort_codes = task_test_set("sort", BUDGET["test_size"], LENGTH, VOCAB, seed=2)
+sort_x, sort_y, sort_codes = task_test_set("sort", BUDGET.test_size, LENGTH, VOCAB, seed=2)
 sorter = AttentionSequenceModel(vocab=VOCAB, length=LENGTH, d_model=32, n_heads=1, n_blocks=2).to(device)
 start = time.perf_counter()
-sort_history = train_sequence_task(sorter, "sort", BUDGET["sort_steps"], lr=3e-3, seed=0, exclude=sort_codes)
+sort_history = train_sequence_task(sorter, "sort", BUDGET.sort_steps, lr=3e-3, seed=0, exclude=sort_codes)
 sort_seconds = time.perf_counter() - start
 sort_token_acc, sort_seq_acc = evaluate_sequence_task(sorter, sort_x, sort_y)
-print(f"{BUDGET['sort_steps']} steps in {sort_seconds:.1f} s; on {len(sort_x)} unseen sequences: "
+print(f"{BUDGET.sort_steps} steps in {sort_seconds:.1f} s; on {len(sort_x)} unseen sequences: "
       f"{100 * sort_token_acc:.2f}% of digits, {100 * sort_seq_acc:.2f}% of whole sequences correct")
 plot_curves({"training loss": sort_history["loss"]}, x=sort_history["step"], logy=True,
             ylabel="cross-entropy (nats)", title="sorting: loss")
@@ -546,10 +546,10 @@ display(Markdown(f"""
   {claims.weights_sum:g} and $y_1 = {claims.claimed_y1:g}$).
 - Without the $1/\\sqrt{{d}}$ scale, at $d = 512$ the largest of 16 weights averaged
   {stats['max_weight_unscaled'][-1]:.3f}; with it {stats['max_weight_scaled'][-1]:.3f}.
-- **Reversal** (one attention layer, {BUDGET['reverse_steps']} steps, {reverse_seconds:.1f} s here):
+- **Reversal** (one attention layer, {BUDGET.reverse_steps} steps, {reverse_seconds:.1f} s here):
   {100 * reverse_token_acc:.2f}% of digits and {100 * reverse_seq_acc:.2f}% of sequences correct on
   {len(reverse_x)} unseen sequences; with a causal mask imposed, {100 * causal_token_acc:.2f}% of digits.
-- **Sorting** (two Transformer blocks, {BUDGET['sort_steps']} steps, {sort_seconds:.1f} s here):
+- **Sorting** (two Transformer blocks, {BUDGET.sort_steps} steps, {sort_seconds:.1f} s here):
   {100 * sort_token_acc:.2f}% of digits and {100 * sort_seq_acc:.2f}% of sequences correct on
   {len(sort_x)} unseen sequences.
 """))

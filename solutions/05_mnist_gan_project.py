@@ -47,7 +47,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -75,10 +75,10 @@ from aigc_course.data import images_to_unit
 from aigc_course.evaluation import load_mnist_cached
 from aigc_course.plotting import plot_curves, show_images
 
-B = budget("mnist_gan")
+BUDGET = budget("mnist_gan")
 device = get_device()
 seed_everything(0)
-print("budget:", B)
+print("budget:", BUDGET)
 print(f"device: {device}, torch threads: {torch.get_num_threads()}")
 train_images, train_labels = load_mnist_cached("train")  # parsed once, shared with the training code
 test_images, test_labels = load_mnist_cached("test")
@@ -118,7 +118,7 @@ print("trained GANs are cached in", data_dir() / "models" / "mnist_gan")
 # a logit; $D(x) = \sigma(\text{logit})$.
 
 # %%
-from aigc_course.mnist_gan import MODELS, build_models, count_parameters
+from aigc_course.gan import MODELS, build_models, count_parameters
 
 port_g, port_d = build_models("gan")
 print(port_g, port_d, sep="\n")
@@ -151,7 +151,7 @@ from aigc_course.evaluation import (class_probabilities, classifier_config, comp
                                     real_reference)
 
 classifier = load_or_train_classifier(**classifier_config(), device=device)
-reference = real_reference(classifier, B["reference_images"])  # features of the real test digits, computed once
+reference = real_reference(classifier, BUDGET.reference_images)  # features of the real test digits, computed once
 print(f"classifier accuracy on {reference['n_test']} test digits: {reference['accuracy']:.4f}")
 
 # %% [markdown]
@@ -174,7 +174,7 @@ def inception_score(probs: torch.Tensor) -> float:
 from aigc_course.checks.mnist_gan import check_inception_score
 
 inception_score = check_inception_score(inception_score)
-n_eval = B["eval_samples"]
+n_eval = BUDGET.eval_samples
 real_probs = class_probabilities(classifier, test_unit[:n_eval])
 print(f"real test digits ({n_eval}): Inception-style score {inception_score(real_probs):.3f}")
 print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)):.3f}; "
@@ -193,15 +193,15 @@ print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)
 # (section 9).
 
 # %%
-from aigc_course.gan_checkpoints import load_sample_grid, run_folder
-from aigc_course.gan_training import train_gan
+from aigc_course.gan import load_sample_grid, run_folder
+from aigc_course.gan import train_gan
 
-port_dir = run_folder("gan", B["train_subset"], seed=0)
-port = train_gan("gan", B["port_epochs"], port_dir, train_subset=B["train_subset"], device=device)
+port_dir = run_folder("gan", BUDGET.train_subset, seed=0)
+port = train_gan("gan", BUDGET.port_epochs, port_dir, train_subset=BUDGET.train_subset, device=device)
 def describe_run(run):
     """Epochs, where they came from, and the training time and speed recorded in the history."""
     seconds = sum(run.history["seconds"])
-    images = run.epochs_done * (len(train_images) if B["train_subset"] is None else B["train_subset"])
+    images = run.epochs_done * (len(train_images) if BUDGET.train_subset is None else BUDGET.train_subset)
     print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} trained now, {run.resumed_from} "
           f"loaded from {run.out_dir.name}); training time {seconds:.0f} s, about {images / seconds:.0f} images/s")
 
@@ -238,10 +238,10 @@ print(f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}, 
 # every metric at once:
 
 # %%
-from aigc_course.mnist_gan import generate
+from aigc_course.gan import generate
 
 port_samples = generate(port.generator, n_eval, seed=100)  # other noise than the training grids
-port_report = evaluation_report(port_samples, classifier, reference=reference, nn_queries=B["nn_queries"])
+port_report = evaluation_report(port_samples, classifier, reference=reference, nn_queries=BUDGET.nn_queries)
 display(Markdown(comparison_markdown({"real digits": port_report["real"], "article's GAN (port)": port_report["generated"]})))
 plot_class_histograms({"real": port_report["real"]["class_fractions"],
                        "port": port_report["generated"]["class_fractions"]})
@@ -274,11 +274,11 @@ def dcgan_up_block(in_channels: int, out_channels: int) -> nn.Sequential:
 
 # %%
 from aigc_course.checks.mnist_gan import check_dcgan_up_block
-from aigc_course.gan_training import measure_step_speed
+from aigc_course.gan import measure_step_speed
 
 dcgan_up_block = check_dcgan_up_block(dcgan_up_block)
 print("7x7 -> 14x14:", tuple(dcgan_up_block(128, 64)(torch.randn(2, 128, 7, 7)).shape))
-speeds = {name: measure_step_speed(name, steps=B["speed_steps"], device=device) for name in MODELS}
+speeds = {name: measure_step_speed(name, steps=BUDGET.speed_steps, device=device) for name in MODELS}
 for name, speed in speeds.items():
     g, d = build_models(name)
     print(f"{name:6s} G {count_parameters(g):>9,} + D {count_parameters(d):>9,} parameters: "
@@ -311,14 +311,14 @@ for name, speed in speeds.items():
 # The loss is the same non-saturating loss and the step the same `gan_training_step` as the port's.
 
 # %%
-improved_dir = run_folder("mlp", B["train_subset"], seed=0)
-improved = train_gan("mlp", B["epochs"], improved_dir, train_subset=B["train_subset"], device=device)
+improved_dir = run_folder("mlp", BUDGET.train_subset, seed=0)
+improved = train_gan("mlp", BUDGET.epochs, improved_dir, train_subset=BUDGET.train_subset, device=device)
 describe_run(improved)
 show_training(improved, "improved MLP GAN")
 
 # %%
 improved_samples = generate(improved.generator, n_eval, seed=100)
-improved_report = evaluation_report(improved_samples, classifier, reference=reference, nn_queries=B["nn_queries"])
+improved_report = evaluation_report(improved_samples, classifier, reference=reference, nn_queries=BUDGET.nn_queries)
 reports = {"real digits": improved_report["real"], "article's GAN (port)": port_report["generated"],
            "improved": improved_report["generated"]}
 display(Markdown(comparison_markdown(reports)))
@@ -421,7 +421,7 @@ shutil.rmtree(demo)
 # %%
 import ipywidgets as widgets
 
-from aigc_course.mnist_gan import latent_directions_image, latent_walk
+from aigc_course.gan import latent_directions_image, latent_walk
 
 walk_noise = torch.randn(8, MODELS["mlp"].z_dim, generator=torch.Generator().manual_seed(5))
 
@@ -459,7 +459,7 @@ widgets.interact(show_direction, **sliders);
 # training saved: watch blobs become strokes, then digits.
 
 # %%
-from aigc_course.gan_checkpoints import sample_grid_paths
+from aigc_course.gan import sample_grid_paths
 
 
 def show_epoch(epoch=improved.epochs_done):
@@ -488,10 +488,10 @@ widgets.interact(show_epoch, epoch=widgets.IntSlider(improved.epochs_done, 1, le
 # the notebook then loads the checkpoint instead of training.
 
 # %%
-print(f"python -m aigc_course train mlp --epochs {B['epochs']} --out {improved_dir}"
-      + (f" --train-subset {B['train_subset']}" if B["train_subset"] else ""))
-print(f"python -m aigc_course train gan --epochs {B['port_epochs']} --out {port_dir}"
-      + (f" --train-subset {B['train_subset']}" if B["train_subset"] else ""))
+print(f"python -m aigc_course train mlp --epochs {BUDGET.epochs} --out {improved_dir}"
+      + (f" --train-subset {BUDGET.train_subset}" if BUDGET.train_subset else ""))
+print(f"python -m aigc_course train gan --epochs {BUDGET.port_epochs} --out {port_dir}"
+      + (f" --train-subset {BUDGET.train_subset}" if BUDGET.train_subset else ""))
 
 # %% [markdown]
 # ## 11. Closing note · 总结

@@ -46,7 +46,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())
 
@@ -87,7 +87,7 @@ print("budget:", BUDGET, "| device:", device)
 # %%
 from aigc_course.data import images_to_unit, load_mnist
 from aigc_course.vae import checkpoint_path, evaluate, load_vae, save_vae, train_vae
-from aigc_course.vae_models import ConvVAE
+from aigc_course.vae import ConvVAE
 
 train_images, train_labels = load_mnist("train")
 test_images, test_labels = load_mnist("test")
@@ -101,12 +101,12 @@ for name in ("vae_conv", "vae_conv_ch06"):
         print(f"loaded {checkpoint_path(name)}: {vae_meta}")
         break
 if vae is None:
-    subset = BUDGET["vae_train_images"] or len(train_x)
-    print(f"no trained ConvVAE in the cache: training one here on {subset:,} images, {BUDGET['vae_epochs']} epoch(s)")
+    subset = BUDGET.vae_train_images or len(train_x)
+    print(f"no trained ConvVAE in the cache: training one here on {subset:,} images, {BUDGET.vae_epochs} epoch(s)")
     seed_everything(0)
     vae = ConvVAE(latent_dim=20)
-    vae_history = train_vae(vae, train_x[:subset], epochs=BUDGET["vae_epochs"], lr=1e-3, device=device)
-    save_vae(vae, checkpoint_path("vae_conv_ch06"), epochs=BUDGET["vae_epochs"], seconds=vae_history["seconds"][-1])
+    vae_history = train_vae(vae, train_x[:subset], epochs=BUDGET.vae_epochs, lr=1e-3, device=device)
+    save_vae(vae, checkpoint_path("vae_conv_ch06"), epochs=BUDGET.vae_epochs, seconds=vae_history["seconds"][-1])
 vae_test = evaluate(vae, test_x[:2000])
 print(f"ConvVAE test negative ELBO on 2,000 test digits: {vae_test['loss']:.1f} nats/image")
 
@@ -131,18 +131,18 @@ def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: to
 
 # %%
 from aigc_course.checks.applications import check_masked_bernoulli_nll
-from aigc_course.inpainting import (MASK_KINDS, add_noise, complete_images, denoise_images, hidden_pixel_mse,
+from aigc_course.applications import (MASK_KINDS, add_noise, complete_images, denoise_images, hidden_pixel_mse,
                                     inpainting_figure, make_masks, restoration_figure)
 
 masked_bernoulli_nll = check_masked_bernoulli_nll(masked_bernoulli_nll)
 
-n_restore = BUDGET["restore_images"]
+n_restore = BUDGET.restore_images
 originals = test_x[:n_restore]
 mean_digit = train_x.mean(dim=0, keepdim=True)
 restoration_rows = []
 for kind in ("bottom half", "centre square", "random 60%"):
     visible = make_masks(kind, n_restore, seed=1)
-    out = complete_images(vae, originals, visible, steps=BUDGET["restore_steps"], nll=masked_bernoulli_nll)
+    out = complete_images(vae, originals, visible, steps=BUDGET.restore_steps, nll=masked_bernoulli_nll)
     candidates = {"masked input (hidden = 0)": torch.where(visible, originals, torch.zeros_like(originals)),
                   "mean training digit": torch.where(visible, originals, mean_digit.expand_as(originals)),
                   "VAE, encoder only": out["encoder"], "VAE, optimized z": out["optimized"]}
@@ -158,7 +158,7 @@ restoration_table = ["| hidden region | " + " | ".join(restoration_rows[0][1]) +
 restoration_table += [f"| {kind} | " + " | ".join(f"{v:.4f}" for v in errors.values()) + " |"
                       for kind, errors in restoration_rows]
 display(Markdown(f"**Mean squared error on the hidden pixels** ({n_restore} test digits, pixel values in [0, 1], "
-                 f"{BUDGET['restore_steps']} Adam steps on z):\n\n" + "\n".join(restoration_table)))
+                 f"{BUDGET.restore_steps} Adam steps on z):\n\n" + "\n".join(restoration_table)))
 
 # %%
 best_by_kind = {kind: min(errors, key=errors.get) for kind, errors in restoration_rows}
@@ -183,13 +183,13 @@ print("lowest hidden-pixel error:", "; ".join(f"{kind}: {name}" for kind, name i
 # (`gaussian_nll(s)`); both are tried. The error is measured on all pixels against the clean digit.
 
 # %%
-from aigc_course.inpainting import gaussian_nll
+from aigc_course.applications import gaussian_nll
 
 denoise_rows = {}
 for std in (0.2, 0.4, 0.6):
     noisy = add_noise(originals, std, seed=2)
-    bernoulli_fit = denoise_images(vae, noisy, masked_bernoulli_nll, steps=BUDGET["restore_steps"])
-    gaussian_fit = denoise_images(vae, noisy, gaussian_nll(std), steps=BUDGET["restore_steps"])
+    bernoulli_fit = denoise_images(vae, noisy, masked_bernoulli_nll, steps=BUDGET.restore_steps)
+    gaussian_fit = denoise_images(vae, noisy, gaussian_nll(std), steps=BUDGET.restore_steps)
     candidates = {"noisy input": noisy, "VAE, encoder only": gaussian_fit["encoder"],
                   "VAE, z fitted with Bernoulli likelihood": bernoulli_fit["optimized"],
                   "VAE, z fitted with Gaussian likelihood": gaussian_fit["optimized"]}
@@ -213,7 +213,7 @@ display(Markdown(f"**Mean squared error against the clean digits** ({n_restore} 
 
 # %%
 def show_inpainting(index: int = 0, kind: str = "bottom half") -> None:
-    inpainting_figure(vae, test_x[index], kind, steps=BUDGET["restore_steps"])
+    inpainting_figure(vae, test_x[index], kind, steps=BUDGET.restore_steps)
     plt.show()
 
 
@@ -237,7 +237,7 @@ widgets.interact(show_inpainting, index=widgets.IntSlider(value=0, min=0, max=20
 # The last 10% of it is kept aside as **validation text** that the model never trains on.
 
 # %%
-from aigc_course.char_data import CharVocab, load_course_text, split_ids
+from aigc_course.applications import CharVocab, load_course_text, split_ids
 
 text = load_course_text()
 vocab = CharVocab.from_text(text)
@@ -293,13 +293,13 @@ print(f"unigram baseline on the validation text: {unigram:.3f} nats/char "
 # once.
 
 # %%
-from aigc_course.char_model import CharTransformer, train_char_model
-from aigc_course.mnist_gan import count_parameters  # chapter 05's parameter counter
+from aigc_course.applications import CharTransformer, train_char_model
+from aigc_course.gan import count_parameters  # chapter 05's parameter counter
 
 seed_everything(6)
 text_model = CharTransformer(vocab.size, block_size=64, d_model=64, n_heads=4, n_layers=2, dropout=0.1).to(device)
 print(f"{count_parameters(text_model):,} parameters")
-text_history = train_char_model(text_model, train_ids, val_ids, steps=BUDGET["text_steps"], batch_size=32,
+text_history = train_char_model(text_model, train_ids, val_ids, steps=BUDGET.text_steps, batch_size=32,
                                 lr=4e-3, evaluations=10, seed=6)
 text_val = text_history["val_loss"][-1]
 text_seconds = text_history["seconds"][0]
@@ -309,7 +309,7 @@ ax.axhline(unigram, color="gray", linestyle="--", label="unigram baseline (valid
 ax.legend()
 plt.show()
 print(f"validation loss {text_val:.3f} nats/char vs unigram {unigram:.3f}: {unigram - text_val:.2f} nats/char lower "
-      f"({BUDGET['text_steps']} steps, {text_seconds:.0f} s of training on {device})")
+      f"({BUDGET.text_steps} steps, {text_seconds:.0f} s of training on {device})")
 print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characters (unigram: {math.exp(unigram):.1f})")
 
 # %% [markdown]
@@ -350,7 +350,7 @@ def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_
 
 
 # %%
-from aigc_course.char_model import generate_text, next_char_figure
+from aigc_course.applications import generate_text, next_char_figure
 from aigc_course.checks.applications import check_next_char_probabilities
 
 next_char_probabilities = check_next_char_probabilities(next_char_probabilities)
@@ -371,7 +371,7 @@ for temperature in (0.5, 1.0, 1.5):
 # text, which was written by a person and never seen by the model: ordinary English shares phrases too.
 
 # %%
-from aigc_course.char_data import longest_copied_span
+from aigc_course.applications import longest_copied_span
 
 train_text, val_text = text[:len(train_ids)], text[len(train_ids):]
 long_sample = generate_text(text_model, vocab, "The ", length=1000, temperature=0.8, seed=2,
@@ -416,10 +416,10 @@ widgets.interact(show_text_sample,
 # loudness, so quiet notes stay quiet).
 
 # %%
-from aigc_course.audio import (NOTE_NAMES, SAMPLE_RATE, audio_player, cents_from_nearest_note, from_unit_interval,
+from aigc_course.applications import (NOTE_NAMES, SAMPLE_RATE, audio_player, cents_from_nearest_note, from_unit_interval,
                                melody, pitch_report, random_notes, to_unit_interval)
 
-note_waves, note_ids = random_notes(BUDGET["audio_train"], seed=0)
+note_waves, note_ids = random_notes(BUDGET.audio_train, seed=0)
 test_waves, test_note_ids = random_notes(500, seed=1)
 t_ms = torch.arange(note_waves.shape[1]) / SAMPLE_RATE * 1000
 fig, axes = plt.subplots(2, 3, figsize=(11, 4.2), sharey=True)
@@ -478,11 +478,11 @@ print(f"pitch measured on {len(test_waves)} synthesized test notes: {(measured_n
 # notes that vary only in pitch, loudness and decay.
 
 # %%
-from aigc_course.vae_models import MLPVAE
+from aigc_course.vae import MLPVAE
 
 seed_everything(3)
 audio_vae = MLPVAE(latent_dim=4)
-audio_history = train_vae(audio_vae, to_unit_interval(note_waves), epochs=BUDGET["audio_epochs"], lr=2e-3,
+audio_history = train_vae(audio_vae, to_unit_interval(note_waves), epochs=BUDGET.audio_epochs, lr=2e-3,
                           eval_images=to_unit_interval(test_waves), device=device, seed=3)
 audio_seconds = audio_history["seconds"][-1]
 with torch.no_grad():
@@ -544,16 +544,16 @@ display(audio_player(melody(generated[:8])))
 # trainings in this notebook actually took.
 
 # %%
-from aigc_course.challenges import course_training_steps, time_training_steps
+from aigc_course.applications import course_training_steps, time_training_steps
 
 cost_steps = course_training_steps(train_x[:5000], train_ids, vocab.size, batch_size=64, device=device, seed=0)
-measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET['text_steps']} steps of 32 windows (§2)",
-                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET['audio_epochs']} epochs of {len(note_waves)} notes (§3)"}
+measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET.text_steps} steps of 32 windows (§2)",
+                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET.audio_epochs} epochs of {len(note_waves)} notes (§3)"}
 cost_rows = ["| model | parameters | ms per step (batch 64) | examples per second | trained in this notebook |",
              "|---|---|---|---|---|"]
 cost_seconds = {}
 for name, entry in cost_steps.items():
-    seconds = cost_seconds[name] = time_training_steps(entry["step"], BUDGET["timing_steps"], warmup=2, device=device)
+    seconds = cost_seconds[name] = time_training_steps(entry["step"], BUDGET.timing_steps, warmup=2, device=device)
     cost_rows.append(f"| {name} | {entry['parameters']:,} | {1000 * seconds:.1f} | {entry['batch'] / seconds:,.0f} | "
                      f"{measured_here.get(name, '-')} |")
 display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thread(s), device {device}; "
@@ -580,13 +580,13 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
 # digit is what "a new digit" looks like.
 
 # %%
-from aigc_course.challenges import load_or_train_gan, memorization_distances
-from aigc_course.mnist_gan import generate
+from aigc_course.applications import load_or_train_gan, memorization_distances
+from aigc_course.gan import generate
 
-gan_run = load_or_train_gan(BUDGET["gan_model"], BUDGET["gan_epochs"], BUDGET["gan_train_images"], device=device)
-print(f"GAN {BUDGET['gan_model']!r} in {gan_run.out_dir}: {gan_run.epochs_done} epoch(s) done "
+gan_run = load_or_train_gan(BUDGET.gan_model, BUDGET.gan_epochs, BUDGET.gan_train_images, device=device)
+print(f"GAN {BUDGET.gan_model!r} in {gan_run.out_dir}: {gan_run.epochs_done} epoch(s) done "
       f"({'loaded' if gan_run.trained_epochs == 0 else f'{gan_run.trained_epochs} trained now'})")
-n_queries = BUDGET["memorization_queries"]
+n_queries = BUDGET.memorization_queries
 fake = generate(gan_run.generator, n_queries, seed=7).unsqueeze(1)          # [n, 1, 28, 28] in [0, 1]
 memo = memorization_distances(fake, train_x, test_x[-n_queries:])
 fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -621,7 +621,7 @@ print(f"median distance to the nearest training digit: GAN samples {memo['genera
 # steps, on 500 and on 5,000 training digits, and measure both sets after every epoch.
 
 # %%
-from aigc_course.vae_models import MLPVAE
+from aigc_course.vae import MLPVAE
 
 
 def train_for_steps(n_images: int, steps: int, seed: int = 0) -> tuple[MLPVAE, dict[str, list[float]]]:
@@ -636,7 +636,7 @@ def train_for_steps(n_images: int, steps: int, seed: int = 0) -> tuple[MLPVAE, d
 
 generalization = {}
 for n_images in (500, 5000):
-    model, history = train_for_steps(n_images, BUDGET["generalization_steps"])
+    model, history = train_for_steps(n_images, BUDGET.generalization_steps)
     train_elbo = evaluate(model, train_x[:n_images])["loss"]
     test_elbo = evaluate(model, test_x[:2000])["loss"]
     generalization[n_images] = {"train": train_elbo, "test": test_elbo, "history": history}
@@ -663,13 +663,13 @@ plt.show()
 # samples are indistinguishable (for this detector).
 
 # %%
-from aigc_course.challenges import generated_probability, real_vs_generated, train_detector
+from aigc_course.applications import generated_probability, real_vs_generated, train_detector
 
-n_detect = BUDGET["detector_images"]
+n_detect = BUDGET.detector_images
 detect_real = test_x[:n_detect]
 detect_fake = generate(gan_run.generator, n_detect, seed=8).unsqueeze(1)
 split = real_vs_generated(detect_real, detect_fake, test_fraction=0.3, seed=0)
-detector, detector_scores = train_detector(*split, epochs=BUDGET["detector_epochs"], device=device, seed=0)
+detector, detector_scores = train_detector(*split, epochs=BUDGET.detector_epochs, device=device, seed=0)
 print(f"held-out accuracy {detector_scores['accuracy']:.1%} on {len(split[3])} images: real called real "
       f"{detector_scores['real_recall']:.1%}, generated called generated {detector_scores['generated_recall']:.1%}")
 held_fake = split[2][split[3] == 1]
@@ -738,7 +738,7 @@ plt.show()
 # > runs on Theano, whose development ended in 2017. The table lists every correction.
 
 # %%
-from aigc_course.references import corrections_markdown, dropped_markdown, references_markdown
+from aigc_course.course import corrections_markdown, dropped_markdown, references_markdown
 
 display(Markdown(corrections_markdown()))
 display(Markdown("**Not recommended** (could not be verified):\n\n" + dropped_markdown()))
@@ -801,7 +801,7 @@ display(Markdown(f"""
 - **Denoising** (noise std 0.4): {noise['noisy input']:.4f} for the noisy input, {noise['VAE, z fitted with Gaussian likelihood']:.4f}
   with the VAE and the noise's own likelihood, {noise['VAE, z fitted with Bernoulli likelihood']:.4f} with the wrong one.
 - **Text**: validation loss {text_val:.3f} nats/char against {unigram:.3f} for the unigram baseline,
-  **{unigram - text_val:.2f} nats/char lower**, after {BUDGET['text_steps']} steps ({text_seconds:.0f} s of training on {device}).
+  **{unigram - text_val:.2f} nats/char lower**, after {BUDGET.text_steps} steps ({text_seconds:.0f} s of training on {device}).
 - **Audio**: the chapter-03 VAE reconstructs {audio_rec_agree:.0%} of test notes at the right pitch
   ({audio_snr:.1f} dB signal-to-error); {generated_pitch['in_tune']:.0%} of the notes it generates are in tune.
 - **Compute**: one training step on a batch of 64 took from {1000 * min(cost_seconds.values()):.0f} ms

@@ -10,8 +10,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from aigc_course import audio, inpainting, references
-from aigc_course.char_data import (COURSE_TEXT, CharVocab, load_course_text, next_char_probabilities, split_ids,
+from aigc_course.applications import audio as audio
+from aigc_course.applications import inpainting as inpainting
+from aigc_course.course import references as references
+from aigc_course.applications.text_data import (COURSE_TEXT, CharVocab, load_course_text, next_char_probabilities, split_ids,
                                    unigram_cross_entropy)
 
 # ---------------------------------------------------------------- corpus, vocabulary, unigram baseline
@@ -301,7 +303,7 @@ def test_gaussian_nll_is_the_gaussian_log_likelihood_up_to_a_constant():
 
 
 def test_longest_copied_span_matches_brute_force():
-    from aigc_course.char_data import longest_copied_span
+    from aigc_course.applications.text_data import longest_copied_span
 
     corpus = "the forger and the critic met by the river"
     for text in ("a critic met a forger", "zzz", "by the river and the", ""):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-pytest.importorskip("aigc_course.vae")
-pytest.importorskip("aigc_course.evaluation")
+pytest.importorskip("aigc_course.vae.losses")
+pytest.importorskip("aigc_course.evaluation.metrics")
 
-from aigc_course import challenges  # noqa: E402
-from aigc_course.char_data import CharVocab  # noqa: E402
-from aigc_course.gan_checkpoints import run_folder  # noqa: E402
+from aigc_course.applications import challenges as challenges  # noqa: E402
+from aigc_course.applications.text_data import CharVocab  # noqa: E402
+from aigc_course.gan.runs import run_folder  # noqa: E402
 
 
 def _images(n: int, seed: int) -> torch.Tensor:

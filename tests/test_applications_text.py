@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-pytest.importorskip("aigc_course.attention")
+pytest.importorskip("aigc_course.attention.layers")
 
-from aigc_course.char_data import CharVocab, split_ids, unigram_cross_entropy  # noqa: E402
-from aigc_course.char_model import (CharTransformer, evaluate_char_loss, generate_text, random_windows,  # noqa: E402
+from aigc_course.applications.text_data import CharVocab, split_ids, unigram_cross_entropy  # noqa: E402
+from aigc_course.applications.text_model import (CharTransformer, evaluate_char_loss, generate_text, random_windows,  # noqa: E402
                                     train_char_model)
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from aigc_course.attention import (MultiHeadAttention, SelfAttention, TransformerBlock, attention_loops,
+from aigc_course.attention.layers import (MultiHeadAttention, SelfAttention, TransformerBlock, attention_loops,
                                    causal_mask, scaled_dot_product_attention, softmax)
 
 INF = float("inf")

@@ -12,8 +12,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from aigc_course.attention import attention_loops, scaled_dot_product_attention  # noqa: E402
-from aigc_course.attention_demos import (article_claims, article_pseudocode, plot_attention, plot_saturation,  # noqa: E402
+from aigc_course.attention.layers import attention_loops, scaled_dot_product_attention  # noqa: E402
+from aigc_course.attention.demos import (article_claims, article_pseudocode, plot_attention, plot_saturation,  # noqa: E402
                                          plot_worked_example, saturation_stats, worked_example)
 
 ISSUE_W1 = [0.0117, 0.0317, 0.0861, 0.2341, 0.6364]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aigc_course.attention_task import (AttentionSequenceModel, attention_view, encode_sequences, parse_digits,
+from aigc_course.attention.tasks import (AttentionSequenceModel, attention_view, encode_sequences, parse_digits,
                                         plot_task_attention,
                                         evaluate_sequence_task, task_batch, task_targets, task_test_set,
                                         train_sequence_task)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aigc_course.classifier import DigitClassifier, accuracy, predict_logits, train_classifier
+from aigc_course.evaluation.classifier import DigitClassifier, accuracy, predict_logits, train_classifier
 from aigc_course.data import images_to_unit, load_mnist
 
 

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -21,8 +23,12 @@ def test_budgets_switch_with_fast_mode(monkeypatch):
     full = config.budget("vae")
     monkeypatch.setenv("AIGC_COURSE_FAST", "1")
     fast = config.budget("vae")
-    assert fast.keys() == full.keys()
-    assert fast["epochs"] < full["epochs"]
+    assert type(fast) is type(full)
+    assert fast.epochs < full.epochs
+    with pytest.raises(AttributeError):
+        fast.epoch  # a misspelt field fails at once
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.epochs = 100
     for chapter, modes in config.budgets().items():
         assert modes["fast"].keys() == modes["full"].keys(), chapter
     with pytest.raises(KeyError, match="chapter must be one of"):

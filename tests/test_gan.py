@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from aigc_course.checks.gan import _same_updates, check_gan_training_step
-from aigc_course.gan import (StepLosses, discriminator_loss, discriminator_step, gan_training_step,
+from aigc_course.gan.losses import (StepLosses, discriminator_loss, discriminator_step, gan_training_step,
                              generator_logit_gradients, generator_loss, generator_step)
 
 

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from aigc_course.config import budget  # noqa: E402
-from aigc_course.gan_dstar import (DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE, GaussianMixture1D,  # noqa: E402
+from aigc_course.gan.dstar import (DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE, GaussianMixture1D,  # noqa: E402
                                    compare_with_optimum, jensen_shannon, optimal_discriminator, plot_dstar,
                                    train_discriminator_1d, value_function)
 
@@ -79,7 +79,7 @@ def test_jensen_shannon_limits():
 def test_trained_discriminator_matches_d_star_within_the_stated_tolerance():
     """The chapter's fast budget (the full one trains longer) already meets the tolerance."""
     b = budget("gan")
-    model, losses = train_discriminator_1d(P_DATA, P_G, b["dstar_steps"], b["dstar_batch"], progress=False)
+    model, losses = train_discriminator_1d(P_DATA, P_G, b.dstar_steps, b.dstar_batch, progress=False)
     result = compare_with_optimum(model, P_DATA, P_G)
     assert result.max_error <= DSTAR_MAX_TOLERANCE and result.mean_error <= DSTAR_MEAN_TOLERANCE, result
     assert result.within_tolerance

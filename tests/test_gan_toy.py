@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from aigc_course.config import budget  # noqa: E402
-from aigc_course.gan_plots import (moving_average, plot_gan_losses, plot_generator_gradients,  # noqa: E402
+from aigc_course.gan.plots import (moving_average, plot_gan_losses, plot_generator_gradients,  # noqa: E402
                                    plot_snapshot, snapshot_row, snapshots_figure)
-from aigc_course.gan_toy import (GaussianRing, ModeCoverage, ToyGANConfig, decision_surface,  # noqa: E402
+from aigc_course.gan.toy import (GaussianRing, ModeCoverage, ToyGANConfig, decision_surface,  # noqa: E402
                                  mlp, mode_coverage, train_toy_gan)
 
 
@@ -117,7 +117,7 @@ def test_training_run_records_losses_snapshots_and_is_reproducible():
 
 
 def test_generator_steps_sets_generator_updates_per_discriminator_update(monkeypatch):
-    import aigc_course.gan_toy as toy
+    import aigc_course.gan.toy as toy
 
     calls = {"step": 0, "extra": 0}
     real_step, real_extra = toy.gan_training_step, toy.generator_step
@@ -144,10 +144,10 @@ def test_full_budget_covers_the_ring_and_the_changed_run_collapses(monkeypatch):
     monkeypatch.setenv("AIGC_COURSE_FAST", "0")
     b = budget("gan")
     ring = GaussianRing()
-    config = ToyGANConfig(steps=b["toy_steps"], batch_size=b["toy_batch"], n_snapshots=2)
+    config = ToyGANConfig(steps=b.toy_steps, batch_size=b.toy_batch, n_snapshots=2)
     good = train_toy_gan(ring, config, progress=False)
     assert good.coverage.meets(7, 0.8), good.coverage
-    collapsed = train_toy_gan(ring, dataclasses.replace(config, steps=b["collapse_steps"], generator_steps=5),
+    collapsed = train_toy_gan(ring, dataclasses.replace(config, steps=b.collapse_steps, generator_steps=5),
                               progress=False)
     assert collapsed.coverage.modes_covered <= 2, collapsed.coverage
 
@@ -183,7 +183,7 @@ def test_mlp_shapes():
 
 
 def test_one_cpu_thread_restores_the_thread_count():
-    from aigc_course.gan_toy import one_cpu_thread
+    from aigc_course.gan.toy import one_cpu_thread
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -16,13 +16,13 @@ import pytest
 import torch
 
 from aigc_course import cli
-from aigc_course.evaluation import (class_histogram, class_probabilities, classifier_path, comparison_markdown,
+from aigc_course.evaluation.metrics import (class_histogram, class_probabilities, classifier_path, comparison_markdown,
                                     evaluate_images, frechet_distance, inception_score, load_or_train_classifier,
                                     nearest_neighbour_pairs, nearest_neighbours, plot_class_histograms)
-from aigc_course.gan_checkpoints import (CheckpointError, load_checkpoint, load_generator, load_sample_grid,
+from aigc_course.gan.runs import (CheckpointError, load_checkpoint, load_generator, load_sample_grid,
                                          restore_training_state, run_folder, sample_grid_paths, save_grid_png)
-from aigc_course.gan_training import discriminator_outputs, ema_update, make_optimizers, measure_step_speed, train_gan
-from aigc_course.mnist_gan import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
+from aigc_course.gan.training import discriminator_outputs, ema_update, make_optimizers, measure_step_speed, train_gan
+from aigc_course.gan.mnist_models import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
                                    build_models, count_parameters, dcgan_up_block, generate, latent_directions_image,
                                    latent_steps, latent_walk, recalibrate_batch_norm, to_unit)
 
@@ -218,7 +218,7 @@ def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeyp
     model = load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
     path = classifier_path(300, 1, 0)
     assert path.is_file() and str(path).startswith(str(mnist_env))
-    import aigc_course.evaluation as evaluation
+    import aigc_course.evaluation.metrics as evaluation
 
     def no_training(*args, **kwargs):
         raise AssertionError("a cached classifier must be loaded, not trained again")

@@ -6,7 +6,9 @@ import torch
 
 matplotlib.use("Agg")
 
-from aigc_course import glossary, overview, plotting  # noqa: E402
+from aigc_course.course import glossary as glossary
+from aigc_course.course import overview as overview
+from aigc_course import plotting  # noqa: E402
 
 
 def test_image_grid_layout_and_validation():

@@ -7,13 +7,13 @@ import statistics
 import pytest
 import torch
 
-from aigc_course.augmentation import (add_gaussian_noise, augmentation_preview, compose, random_hflip,
+from aigc_course.preprocessing.augmentation import (add_gaussian_noise, augmentation_preview, compose, random_hflip,
                                       random_rotation, random_shift, rotate)
-from aigc_course.cleaning import (CORRUPTION_KINDS, clean_report, detection_scores, find_blank, find_duplicates,
+from aigc_course.preprocessing.cleaning import (CORRUPTION_KINDS, clean_report, detection_scores, find_blank, find_duplicates,
                                   find_non_finite, find_out_of_range, find_outliers, image_features,
                                   inject_corruption, robust_z)
 from aigc_course.data import images_to_symmetric, images_to_unit, load_mnist
-from aigc_course.preprocessing import (cross_validate, fit_standardization, kfold_indices, mean_and_std,
+from aigc_course.preprocessing.pipeline import (cross_validate, fit_standardization, kfold_indices, mean_and_std,
                                        nearest_class_mean_predict, standardize, symmetric_to_uint8,
                                        train_digit_classifier, unit_to_uint8, unstandardize)
 
@@ -284,7 +284,7 @@ def test_injection_is_exact_and_seeded():
 
 
 def test_detection_scores_by_hand():
-    from aigc_course.cleaning import CleaningReport, Issue
+    from aigc_course.preprocessing.cleaning import CleaningReport, Issue
     truth = torch.tensor([0, 0, 0, 0, 1, 2, 2, 3])
     report = CleaningReport(8, [Issue(0, "outlier", ""), Issue(4, "duplicate", ""), Issue(5, "blank", ""),
                                 Issue(5, "outlier", ""), Issue(7, "outlier", "")])

@@ -10,10 +10,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from aigc_course.vae import (checkpoint_path, elbo_terms, evaluate, forward_loss, gaussian_kl,
+from aigc_course.vae.losses import (checkpoint_path, elbo_terms, evaluate, forward_loss, gaussian_kl,
                              importance_weighted_nll, load_vae, reconstruction_nll, reparameterize, save_vae,
                              train_vae, vae_loss)
-from aigc_course.vae_models import ConvVAE, MLPVAE, VAEBase, as_image_batch, build_vae
+from aigc_course.vae.models import ConvVAE, MLPVAE, VAEBase, as_image_batch, build_vae
 
 
 # ---------------------------------------------------------------- reparameterization

@@ -7,12 +7,12 @@ import pytest
 import torch
 import torch.nn as nn
 
-from aigc_course.vae import gaussian_kl
-from aigc_course.vae_latent import (active_units, decode_mean, encode_mean, interpolate,
+from aigc_course.vae.losses import gaussian_kl
+from aigc_course.vae.latent import (active_units, decode_mean, encode_mean, interpolate,
                                     interpolation_figure, kl_per_dimension, latent_activity,
                                     latent_explorer_figure, latent_manifold, plot_latent_codes, reconstruct,
                                     sample_prior)
-from aigc_course.vae_models import MLPVAE, VAEBase
+from aigc_course.vae.models import MLPVAE, VAEBase
 
 
 class LinearToy(VAEBase):

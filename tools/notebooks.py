@@ -48,7 +48,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                     f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
 
-from aigc_course.config import environment_report
+from aigc_course.course import environment_report
 
 print(environment_report())'''
 

@@ -8,7 +8,9 @@ Each chapter has a module here (``checks.attention``, ``checks.vae``, ...) defin
 
 Calling an exercise prints a report and returns the function the rest of the notebook
 should use: the learner's when it passes, otherwise the reference, so a student notebook
-always runs top to bottom. Tests call :meth:`Exercise.grade`, which prints nothing.
+always runs top to bottom. With ``AIGC_COURSE_STRICT=1`` (the test command sets it for the
+solution notebooks) a check that does not PASS raises :class:`ExerciseFailed` instead, so a
+broken solution cannot stay green. Tests call :meth:`Exercise.grade`, which prints nothing.
 
 A *case* is a callable ``case(candidate, reference)`` that raises ``AssertionError`` with a
 readable message when the candidate is wrong. :func:`same_output` builds the common case
@@ -24,9 +26,15 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ..config import STRICT_ENV, is_strict
+
 Case = Callable[[Callable[..., Any], Callable[..., Any]], None]
 
 PASS, FAIL, NOT_ATTEMPTED = "pass", "fail", "not attempted"
+
+
+class ExerciseFailed(AssertionError):
+    """Raised in strict mode (``AIGC_COURSE_STRICT=1``) when a check does not PASS."""
 
 
 @dataclass
@@ -134,6 +142,9 @@ class Exercise:
     def __call__(self, candidate: Callable[..., Any]) -> Callable[..., Any]:
         """Grade, print a short report, and return the function to use from here on."""
         result = self.grade(candidate)
+        if not result.passed and is_strict():
+            raise ExerciseFailed(f"{self.label}: {result.status}: {result.message} "
+                                 f"({STRICT_ENV} is set, so a check that does not pass stops the notebook)")
         if result.passed:
             print(f"PASS  {self.label}: {result.message}.")
             return candidate

@@ -7,9 +7,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..audio import dominant_frequency
-from ..char_data import next_char_probabilities, unigram_cross_entropy
-from ..inpainting import masked_bernoulli_nll
+from ..applications.audio import dominant_frequency
+from ..applications.text_data import next_char_probabilities, unigram_cross_entropy
+from ..applications.inpainting import masked_bernoulli_nll
 from . import Exercise, assert_close, same_output
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..attention import causal_mask, scaled_dot_product_attention, softmax
+from ..attention.layers import causal_mask, scaled_dot_product_attention, softmax
 from . import Exercise, assert_close, same_output
 
 _INF = float("inf")

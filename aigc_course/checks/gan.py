@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from ..gan import StepLosses, discriminator_loss, gan_training_step, generator_loss
+from ..gan.losses import StepLosses, discriminator_loss, gan_training_step, generator_loss
 from . import Exercise, assert_close, same_output
 
 

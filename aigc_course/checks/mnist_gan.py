@@ -7,10 +7,10 @@ import io
 import torch
 import torch.nn as nn
 
-from ..evaluation import inception_score
-from ..gan import gan_training_step
-from ..gan_checkpoints import restore_training_state
-from ..mnist_gan import article_discriminator, article_generator, dcgan_up_block
+from ..evaluation.metrics import inception_score
+from ..gan.losses import gan_training_step
+from ..gan.runs import restore_training_state
+from ..gan.mnist_models import article_discriminator, article_generator, dcgan_up_block
 from . import Exercise, assert_close, same_output
 
 # ---------------------------------------------------------------- 5.2 the DCGAN up-block

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..overview import mean_digit_images
+from ..course.overview import mean_digit_images
 from . import Exercise, same_output
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..augmentation import random_shift
-from ..cleaning import robust_z
+from ..preprocessing.augmentation import random_shift
+from ..preprocessing.cleaning import robust_z
 from ..data import images_to_symmetric
-from ..preprocessing import kfold_indices, symmetric_to_uint8
+from ..preprocessing.pipeline import kfold_indices, symmetric_to_uint8
 from . import Exercise, same_output
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..vae import gaussian_kl, reparameterize, vae_loss
+from ..vae.losses import gaussian_kl, reparameterize, vae_loss
 from . import Exercise, assert_close, same_output
 
 

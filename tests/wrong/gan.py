@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from aigc_course.gan import StepLosses, discriminator_loss, generator_loss
+from aigc_course.gan.losses import StepLosses, discriminator_loss, generator_loss
 
 
 # --- 2.1 discriminator loss ---

@@ -1,0 +1,123 @@
+"""A small MNIST digit classifier, shared by the chapters that need one.
+
+Chapter 01 trains it on 1,000 images to show overfitting and augmentation; chapter 05 trains
+it on all of MNIST and uses its probabilities and features to judge generated digits;
+chapter 06 reuses the same training loop for a real-versus-generated detector.
+
+Inputs are float images ``[B, 1, 28, 28]`` (or ``[B, 28, 28]``) with values in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..data import InMemoryBatches
+from ..validate import require_float, require_int, require_tensor
+
+
+class DigitClassifier(nn.Module):
+    """conv(32) -> pool -> conv(64) -> pool -> fc(``feature_dim``) -> dropout -> fc(``num_classes``).
+
+    ``features(x)`` returns the ``[B, feature_dim]`` penultimate activations (used for the
+    Frechet distance in chapter 05); ``forward(x)`` returns ``[B, num_classes]`` logits.
+    """
+
+    def __init__(self, num_classes: int = 10, feature_dim: int = 128, dropout: float = 0.3) -> None:
+        super().__init__()
+        require_int("num_classes", num_classes, minimum=2)
+        require_int("feature_dim", feature_dim, minimum=1)
+        require_float("dropout", dropout, minimum=0.0, maximum=0.99)
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # [B, 32, 14, 14]
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # [B, 64, 7, 7]
+        )
+        self.fc = nn.Linear(64 * 7 * 7, feature_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    @staticmethod
+    def _as_batch(x: torch.Tensor) -> torch.Tensor:
+        require_tensor("x", x, ndim=(3, 4), floating=True)
+        if x.ndim == 3:
+            x = x.unsqueeze(1)
+        if tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"x must have shape [B, 1, 28, 28] or [B, 28, 28], got {list(x.shape)}")
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features ``[B, feature_dim]`` (after ReLU, before dropout)."""
+        return F.relu(self.fc(self.conv(self._as_batch(x)).flatten(1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits ``[N, C]`` for float images ``[N, (1,) 28, 28]`` in [0, 1], in eval mode, on the model's device."""
+    require_tensor("images", images, floating=True)
+    require_int("batch_size", batch_size, minimum=1)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = torch.cat([model(images[i:i + batch_size].to(device)).float().cpu()
+                     for i in range(0, len(images), batch_size)]) if len(images) else torch.zeros(0, 10)
+    model.train(was_training)
+    return out
+
+
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of ``images`` whose arg-max class equals ``labels`` (a float in [0, 1])."""
+    require_tensor("labels", labels, ndim=1)
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(f"images and labels must be non-empty and of equal length, got {len(images)} and {len(labels)}")
+    return (predict_logits(model, images, batch_size).argmax(1) == labels.cpu()).float().mean().item()
+
+
+def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epochs: int,
+                     batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0, seed: int = 0,
+                     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+                     eval_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+                     device: torch.device | str | None = None, progress: bool = True) -> dict[str, list[float]]:
+    """Train with Adam on cross-entropy; return per-epoch history.
+
+    ``augment(batch, generator)`` (optional) transforms each float batch ``[B, 1, 28, 28]``
+    before the step. History keys: ``"loss"`` (mean training loss per epoch) and, for each
+    ``name`` in ``eval_sets``, ``f"{name}_acc"`` measured after every epoch.
+    """
+    require_tensor("images", images, floating=True)
+    require_tensor("labels", labels, ndim=1)
+    require_int("epochs", epochs, minimum=1)
+    require_float("lr", lr, minimum=0.0, strict_minimum=True)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    x = images.unsqueeze(1) if images.ndim == 3 else images
+    batches = InMemoryBatches(x, labels, batch_size=batch_size, shuffle=True, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history: dict[str, list[float]] = {"loss": []}
+    for name in eval_sets or {}:
+        history[f"{name}_acc"] = []
+    for _ in tqdm(range(epochs), desc="classifier epochs", disable=not progress, leave=False):
+        model.train()
+        total, count = 0.0, 0
+        for xb, yb in batches:
+            if augment is not None:
+                xb = augment(xb, generator)
+            xb, yb = xb.to(device), yb.to(device)
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(yb)
+            count += len(yb)
+        history["loss"].append(total / count)
+        for name, (ex, ey) in (eval_sets or {}).items():
+            history[f"{name}_acc"].append(accuracy(model, ex, ey))
+    model.eval()
+    return history

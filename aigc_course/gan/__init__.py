@@ -1,0 +1,14 @@
+"""Chapters 02 and 05: GAN losses and steps, the toy ring, D*, plots, the MNIST models, training and run folders.
+
+Modules: ``losses``, ``toy``, ``dstar``, ``plots``, ``mnist_models``, ``training``, ``runs``.
+"""
+
+from .losses import (discriminator_loss, generator_loss, generator_logit_gradients, StepLosses, discriminator_step, generator_step, gan_training_step)
+from .toy import (GaussianRing, ModeCoverage, mode_coverage, mlp, decision_surface, one_cpu_thread, ToyGANConfig, Snapshot, ToyRun, train_toy_gan)
+from .dstar import (DSTAR_SUPPORT_DENSITY, DSTAR_MAX_TOLERANCE, DSTAR_MEAN_TOLERANCE, GaussianMixture1D, optimal_discriminator, jensen_shannon, value_function, train_discriminator_1d, DStarComparison, compare_with_optimum, plot_dstar)
+from .plots import (moving_average, plot_generator_gradients, plot_gan_losses, plot_snapshot, snapshots_figure, snapshot_row)
+from .mnist_models import (GaussianNoise, MinibatchStd, article_generator, article_discriminator, dcgan_up_block, dcgan_generator, dcgan_discriminator, mlp_generator, recalibrate_batch_norm, mlp_discriminator, ModelSpec, model_spec, build_models, count_parameters, to_unit, generate, latent_steps, latent_walk, latent_directions_image)
+from .training import (GRID_SIZE, PROBE, ema_update, make_optimizers, TrainingRun, discriminator_outputs, training_step_for, measure_step_speed, train_gan)
+from .runs import (CHECKPOINT_NAME, FORMAT_VERSION, CheckpointError, restore_training_state, load_checkpoint, spec_from_checkpoint, load_generator, run_folder, save_grid_png, sample_grid_paths, load_sample_grid)
+
+__all__ = ['discriminator_loss', 'generator_loss', 'generator_logit_gradients', 'StepLosses', 'discriminator_step', 'generator_step', 'gan_training_step', 'GaussianRing', 'ModeCoverage', 'mode_coverage', 'mlp', 'decision_surface', 'one_cpu_thread', 'ToyGANConfig', 'Snapshot', 'ToyRun', 'train_toy_gan', 'DSTAR_SUPPORT_DENSITY', 'DSTAR_MAX_TOLERANCE', 'DSTAR_MEAN_TOLERANCE', 'GaussianMixture1D', 'optimal_discriminator', 'jensen_shannon', 'value_function', 'train_discriminator_1d', 'DStarComparison', 'compare_with_optimum', 'plot_dstar', 'moving_average', 'plot_generator_gradients', 'plot_gan_losses', 'plot_snapshot', 'snapshots_figure', 'snapshot_row', 'GaussianNoise', 'MinibatchStd', 'article_generator', 'article_discriminator', 'dcgan_up_block', 'dcgan_generator', 'dcgan_discriminator', 'mlp_generator', 'recalibrate_batch_norm', 'mlp_discriminator', 'ModelSpec', 'model_spec', 'build_models', 'count_parameters', 'to_unit', 'generate', 'latent_steps', 'latent_walk', 'latent_directions_image', 'GRID_SIZE', 'PROBE', 'ema_update', 'make_optimizers', 'TrainingRun', 'discriminator_outputs', 'training_step_for', 'measure_step_speed', 'train_gan', 'CHECKPOINT_NAME', 'FORMAT_VERSION', 'CheckpointError', 'restore_training_state', 'load_checkpoint', 'spec_from_checkpoint', 'load_generator', 'run_folder', 'save_grid_png', 'sample_grid_paths', 'load_sample_grid']

@@ -1,0 +1,287 @@
+"""Chapter 03: the variational autoencoder's ELBO, its joint training, and its evaluation.
+
+For an image x (784 pixel intensities in [0, 1]) and a latent code z in R^d:
+
+* prior            p(z)   = N(0, I)
+* decoder          p(x|z) = prod_j Bernoulli(x_j; sigmoid(logits_j(z)))
+* encoder          q(z|x) = N(mu(x), diag(sigma^2(x))),  logvar = log sigma^2
+
+    log p(x) >= ELBO(x) = E_{q(z|x)}[log p(x|z)] - KL(q(z|x) || p(z))
+
+The loss minimized is the negative ELBO, per image, in nats:
+
+    loss(x) = reconstruction + beta * KL
+    reconstruction = -log p(x|z) = sum_j BCE(logits_j, x_j),   z = mu + sigma * eps, eps ~ N(0, I)
+    KL             = 1/2 sum_k (mu_k^2 + sigma_k^2 - 1 - log sigma_k^2)
+
+with beta = 1 for the true ELBO. Encoder and decoder are trained **jointly**: one loss,
+one optimizer, one backward pass per batch (:func:`train_vae`).
+
+Models live in :mod:`aigc_course.vae_models`; latent-space tools in :mod:`aigc_course.vae_latent`.
+Chapter 06 reuses :func:`train_vae`, :func:`elbo_terms` / :func:`evaluate` (per-image -ELBO, e.g. the
+train-vs-test gap), :func:`reconstruction_nll` and :func:`save_vae` / :func:`load_vae` / :func:`checkpoint_path`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..config import data_dir, is_fast_mode
+from ..data import InMemoryBatches
+from ..files import atomic_torch_save
+from ..validate import require_float, require_int, require_tensor
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _check_gaussian(mu: torch.Tensor, logvar: torch.Tensor) -> None:
+    require_tensor("mu", mu, ndim=2, floating=True)
+    require_tensor("logvar", logvar, ndim=2, floating=True)
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape [B, d], got {list(mu.shape)} and {list(logvar.shape)}")
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Sample z ~ N(mu, diag(exp(logvar))) as z = mu + exp(logvar / 2) * eps, eps ~ N(0, I).
+
+    ``mu``, ``logvar``: ``[B, d]`` -> ``z``: ``[B, d]``. The randomness sits in eps, so z is a
+    differentiable function of mu and logvar (the reparameterization trick).
+    """
+    _check_gaussian(mu, logvar)
+    if generator is None:
+        eps = torch.randn_like(mu)
+    else:  # draw on the generator's device (usually the CPU), then move: same numbers on every device
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=generator.device).to(mu.device)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) per example: ``[B, d]`` -> ``[B]`` (nats).
+
+    KL = 1/2 sum_k (mu_k^2 + exp(logvar_k) - 1 - logvar_k).
+    """
+    _check_gaussian(mu, logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) under independent Bernoulli pixels, summed over pixels: ``[B, ...]`` -> ``[B]``.
+
+    -log p(x|z) = sum_j -[x_j log s_j + (1 - x_j) log(1 - s_j)],  s = sigmoid(logits).
+    """
+    require_tensor("logits", logits, floating=True)
+    require_tensor("x", x, floating=True)
+    if logits.shape != x.shape or logits.ndim < 2:
+        raise ValueError(f"logits and x must have the same shape [B, ...], got {list(logits.shape)} and {list(x.shape)}")
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(dim=1)
+
+
+class VAELoss(NamedTuple):
+    """Batch means (scalar tensors): ``loss = reconstruction + beta * kl``."""
+
+    loss: torch.Tensor
+    reconstruction: torch.Tensor
+    kl: torch.Tensor
+
+
+def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             beta: float = 1.0) -> VAELoss:
+    """The negative ELBO (beta = 1) of a batch, in nats per image.
+
+    ``logits``, ``x``: ``[B, 1, 28, 28]`` (any matching ``[B, ...]``); ``mu``, ``logvar``: ``[B, d]``.
+    reconstruction = mean_i sum_pixels BCE(logits_i, x_i); kl = mean_i KL_i;
+    loss = reconstruction + beta * kl.
+    """
+    beta = require_float("beta", beta, minimum=0.0)
+    _check_gaussian(mu, logvar)
+    if len(mu) != len(x):
+        raise ValueError(f"mu and x must have the same batch size, got {len(mu)} and {len(x)}")
+    reconstruction = reconstruction_nll(logits, x).mean()
+    kl = gaussian_kl(mu, logvar).mean()
+    return VAELoss(reconstruction + beta * kl, reconstruction, kl)
+
+
+def forward_loss(model: nn.Module, x: torch.Tensor, beta: float = 1.0) -> VAELoss:
+    """One pass of the ELBO, line for line: encode, sample with the trick, decode, score."""
+    mu, logvar = model.encode(x)                 # q(z|x) = N(mu, diag(exp(logvar)))
+    z = reparameterize(mu, logvar)               # z ~ q(z|x), differentiable in mu and logvar
+    logits = model.decode(z)                     # p(x|z): Bernoulli logits per pixel
+    return vae_loss(logits, x.view_as(logits), mu, logvar, beta)
+
+
+def _check_images(images: Any, name: str = "images") -> torch.Tensor:
+    require_tensor(name, images, ndim=(2, 3, 4), floating=True)
+    if len(images) == 0:
+        raise ValueError(f"{name} must not be empty")
+    low, high = images.min().item(), images.max().item()
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} must be float pixel intensities in [0, 1] (images_to_unit), got range [{low:.3g}, {high:.3g}]")
+    return images
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def elbo_terms(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1000, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Per-image terms of the negative ELBO (one z sample each, seeded), on the CPU.
+
+    Returns ``{"reconstruction": [N], "kl": [N], "loss": [N]}`` with loss = reconstruction + kl
+    (beta = 1): an unbiased estimate of -ELBO(x_i), an upper bound on -log p(x_i) in expectation.
+    """
+    _check_images(images)
+    require_int("batch_size", batch_size, minimum=1)
+    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    was_training, device = model.training, _device_of(model)
+    model.eval()
+    rec, kl = [], []
+    for start in range(0, len(images), batch_size):
+        x = images[start:start + batch_size].to(device)
+        mu, logvar = model.encode(x)
+        logits = model.decode(reparameterize(mu, logvar, generator))
+        rec.append(reconstruction_nll(logits, x.view_as(logits)).cpu())
+        kl.append(gaussian_kl(mu, logvar).cpu())
+    model.train(was_training)
+    rec_t, kl_t = torch.cat(rec), torch.cat(kl)
+    return {"reconstruction": rec_t, "kl": kl_t, "loss": rec_t + kl_t}
+
+
+def evaluate(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Mean negative ELBO per image and its two terms (nats): the pytorch/examples "test loss"."""
+    terms = elbo_terms(model, images, batch_size=batch_size, seed=seed)
+    return {name: value.mean().item() for name, value in terms.items()}
+
+
+@torch.no_grad()
+def importance_weighted_nll(model: nn.Module, images: torch.Tensor, *, k: int = 100, batch_size: int = 100,
+                            seed: int = 0) -> torch.Tensor:
+    """Importance-weighted estimate of -log p(x) per image (Burda et al. 2016): ``[N]`` (nats).
+
+    -log p(x) ~= -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x),
+    computed with logsumexp. k = 1 is a one-sample -ELBO; the bound tightens as k grows.
+    """
+    _check_images(images)
+    require_int("k", k, minimum=1)
+    require_int("batch_size", batch_size, minimum=1)
+    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    was_training, device = model.training, _device_of(model)
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = images[start:start + batch_size].to(device)
+        mu, logvar = model.encode(x)                                      # [b, d]
+        eps = torch.randn((k, *mu.shape), generator=generator).to(device)  # [k, b, d]
+        z = mu + torch.exp(0.5 * logvar) * eps
+        log_q = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)             # log N(z; mu, sigma^2)
+        log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)                    # log N(z; 0, I)
+        logits = model.decode(z.flatten(0, 1))                             # [k * b, 1, 28, 28]
+        target = x.reshape(1, len(x), -1).expand(k, -1, -1).reshape(logits.shape)
+        log_lik = -reconstruction_nll(logits, target).view(k, len(x))
+        log_w = log_lik + log_prior - log_q
+        out.append((math.log(k) - torch.logsumexp(log_w, dim=0)).cpu())
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
+              beta: float = 1.0, seed: int = 0, eval_images: torch.Tensor | None = None,
+              device: torch.device | str | None = None, progress: bool = True) -> dict[str, list[float]]:
+    """Train encoder and decoder jointly with Adam on the negative ELBO; return the history.
+
+    ``images``: float ``[N, 1, 28, 28]`` in [0, 1]. Every step: ``forward_loss`` -> one
+    backward pass through decoder *and* encoder -> one optimizer step on all parameters.
+    History: per step ``step_loss``, ``step_reconstruction``, ``step_kl``; per epoch ``loss``,
+    ``reconstruction``, ``kl`` (training means), ``seconds`` (cumulative training time, evaluation
+    excluded) and, with ``eval_images``, ``eval_loss``, ``eval_reconstruction``, ``eval_kl``.
+    """
+    _check_images(images)
+    require_int("epochs", epochs, minimum=1)
+    require_float("lr", lr, minimum=0.0, strict_minimum=True)
+    beta = require_float("beta", beta, minimum=0.0)
+    if eval_images is not None:
+        _check_images(eval_images, "eval_images")
+    device = torch.device(device) if device is not None else _device_of(model)
+    model.to(device)
+    torch.manual_seed(require_int("seed", seed, minimum=0))  # the eps of reparameterize
+    batches = InMemoryBatches(images, batch_size=batch_size, shuffle=True, seed=seed, device=device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # ONE optimizer over encoder + decoder
+    keys = ["step_loss", "step_reconstruction", "step_kl", "loss", "reconstruction", "kl", "seconds"]
+    history: dict[str, list[float]] = {key: [] for key in keys}
+    if eval_images is not None:
+        history.update(eval_loss=[], eval_reconstruction=[], eval_kl=[])
+    elapsed = 0.0
+    # mininterval and refresh=False below: redraw at most twice a second (a notebook drops messages it gets too fast)
+    bar = tqdm(total=epochs * len(batches), desc=f"VAE ({type(model).__name__})", disable=not progress, leave=False,
+               mininterval=0.5)
+    for _ in range(epochs):
+        model.train()
+        sums, count, started = torch.zeros(3), 0, time.perf_counter()
+        for (x,) in batches:
+            terms = forward_loss(model, x, beta)
+            optimizer.zero_grad(set_to_none=True)
+            terms.loss.backward()                                  # gradients for encoder AND decoder
+            optimizer.step()
+            values = torch.stack([t.detach() for t in terms]).cpu()
+            sums += values * len(x)
+            count += len(x)
+            for key, value in zip(keys[:3], values.tolist()):
+                history[key].append(value)
+            bar.set_postfix(loss=f"{values[0]:.1f}", refresh=False)
+            bar.update(1)
+        elapsed += time.perf_counter() - started
+        for key, value in zip(keys[3:6], (sums / count).tolist()):
+            history[key].append(value)
+        history["seconds"].append(elapsed)
+        if eval_images is not None:
+            result = evaluate(model, eval_images)
+            for name in ("loss", "reconstruction", "kl"):
+                history[f"eval_{name}"].append(result[name])
+    bar.close()
+    model.eval()
+    return history
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where the course keeps a trained VAE: ``<data cache>/checkpoints/<name>[-fast].pt``.
+
+    Fast-mode (test) models get their own file so they never replace a fully trained one.
+    """
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"name must be a non-empty string of letters, digits, '_' or '-', got {name!r}")
+    return data_dir() / "checkpoints" / f"{name}{'-fast' if is_fast_mode() else ''}.pt"
+
+
+def save_vae(model: nn.Module, path: str | os.PathLike, **metadata: float | int | str) -> Path:
+    """Write ``{"config", "state_dict", "metadata"}`` atomically (load it with :func:`load_vae`)."""
+    if not hasattr(model, "config"):
+        raise TypeError(f"model must be a course VAE with a config() method, got {type(model).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(value, (int, float, str)):
+            raise TypeError(f"metadata {key!r} must be an int, float or str, got {type(value).__name__}")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return atomic_torch_save({"config": model.config(), "state_dict": state, "metadata": dict(metadata)}, path)
+
+
+def load_vae(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_vae` (read with ``weights_only=True``); return (model, metadata)."""
+    from .models import build_vae
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path must be a saved VAE checkpoint, {path} does not exist")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or not {"config", "state_dict"} <= set(checkpoint):
+        raise ValueError(f"{path} is not a VAE checkpoint written by save_vae")
+    model = build_vae(checkpoint["config"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval(), dict(checkpoint.get("metadata", {}))
