@@ -20,7 +20,7 @@ import torch
 
 from .config import DATA_ENV, data_dir
 from .files import atomic_write_bytes, md5_of
-from .validate import require_choice, require_int, require_tensor
+from .validate import require_choice, require_int, require_tensor, unit_to_symmetric
 
 # The first mirror is the one torchvision tries first today.
 MIRRORS: tuple[str, ...] = (
@@ -216,7 +216,7 @@ def images_to_unit(images: torch.Tensor) -> torch.Tensor:
 
 def images_to_symmetric(images: torch.Tensor) -> torch.Tensor:
     """uint8 images in {0..255} -> float32 in [-1, 1]: x / 127.5 - 1 (the tanh range)."""
-    return images_to_unit(images).mul_(2.0).sub_(1.0)
+    return unit_to_symmetric(images_to_unit(images))
 
 
 class InMemoryBatches:

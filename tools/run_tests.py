@@ -47,17 +47,25 @@ def main(argv: list[str] | None = None) -> int:
         ("seed the MNIST cache", [sys.executable, "-m", "aigc_course", *seed]),
         ("notebook sync check", [sys.executable, str(ROOT / "tools" / "notebooks.py"), "check"]),
     ]
-    targets = ["tests"] if args.no_notebooks else ["tests", "notebooks", "solutions"]
-    pytest_cmd = [sys.executable, "-m", "pytest", *targets, "-q", "-ra"]
-    if not args.no_notebooks:
-        pytest_cmd += ["--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={args.cell_timeout}"]
-    if args.workers > 1:
-        pytest_cmd += ["-n", str(args.workers), "--dist", "loadfile"]
-    steps.append(("unit tests and notebooks", pytest_cmd + list(args.pytest_args)))
+    def pytest_cmd(*targets: str) -> list[str]:
+        command = [sys.executable, "-m", "pytest", *targets, "-q", "-ra"]
+        if targets != ("tests",):
+            command += ["--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={args.cell_timeout}"]
+        if args.workers > 1:
+            command += ["-n", str(args.workers), "--dist", "loadfile"]
+        return command + list(args.pytest_args)
 
-    for title, command in steps:
+    if args.no_notebooks:
+        steps.append(("unit tests", pytest_cmd("tests"), {}))
+    else:
+        # Student notebooks keep the TODO fallback (a check that is not attempted uses the reference).
+        steps.append(("unit tests and student notebooks", pytest_cmd("tests", "notebooks"), {}))
+        # Solutions run strict: an exercise check that does not PASS raises, so a broken solution fails.
+        steps.append(("solution notebooks (strict checks)", pytest_cmd("solutions"), {"AIGC_COURSE_STRICT": "1"}))
+
+    for title, command, extra in [(s[0], s[1], s[2] if len(s) > 2 else {}) for s in steps]:
         print(f"==> {title}: {' '.join(command)}", flush=True)
-        code = subprocess.call(command, cwd=ROOT, env=env)
+        code = subprocess.call(command, cwd=ROOT, env={**env, **extra})
         if code != 0:
             print(f"==> FAILED: {title} (exit {code})", flush=True)
             return code
