@@ -10,9 +10,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from aigc_course.vae.losses import (checkpoint_path, elbo_terms, evaluate, forward_loss, gaussian_kl,
-                             importance_weighted_nll, load_vae, reconstruction_nll, reparameterize, save_vae,
-                             train_vae, vae_loss)
+from aigc_course.checkpoints import CheckpointError
+from aigc_course.vae.losses import (elbo_terms, evaluate, forward_loss, gaussian_kl, importance_weighted_nll,
+                                    reconstruction_nll, reparameterize, train_vae, vae_loss)
+from aigc_course.vae.storage import checkpoint_path, load_vae, save_vae
 from aigc_course.vae.models import ConvVAE, MLPVAE, VAEBase, as_image_batch, build_vae
 
 
@@ -277,13 +278,13 @@ def test_save_and_load_round_trip(tmp_path):
     z = torch.randn(4, 5)
     assert torch.equal(loaded.decode(z), model.eval().decode(z))
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["vae.pt"]  # no temporary file left behind
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(CheckpointError, match="does not exist"):
         load_vae(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(Exception):
+    with pytest.raises(CheckpointError, match="junk.pt"):
         load_vae(tmp_path / "junk.pt")
     torch.save({"something": torch.zeros(1)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a VAE checkpoint"):
+    with pytest.raises(CheckpointError, match="old cache"):
         load_vae(tmp_path / "other.pt")
     with pytest.raises(TypeError, match="metadata"):
         save_vae(model, tmp_path / "x.pt", history=[1, 2])

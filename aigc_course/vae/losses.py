@@ -25,9 +25,7 @@ train-vs-test gap), :func:`reconstruction_nll` and :func:`save_vae` / :func:`loa
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -37,7 +35,6 @@ from tqdm.auto import tqdm
 
 from ..config import data_dir, is_fast_mode
 from ..data import InMemoryBatches
-from ..files import atomic_torch_save
 from ..validate import require_float, require_int, require_tensor
 
 LOG_2PI = math.log(2 * math.pi)
@@ -249,39 +246,3 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
     bar.close()
     model.eval()
     return history
-
-
-def checkpoint_path(name: str) -> Path:
-    """Where the course keeps a trained VAE: ``<data cache>/checkpoints/<name>[-fast].pt``.
-
-    Fast-mode (test) models get their own file so they never replace a fully trained one.
-    """
-    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"name must be a non-empty string of letters, digits, '_' or '-', got {name!r}")
-    return data_dir() / "checkpoints" / f"{name}{'-fast' if is_fast_mode() else ''}.pt"
-
-
-def save_vae(model: nn.Module, path: str | os.PathLike, **metadata: float | int | str) -> Path:
-    """Write ``{"config", "state_dict", "metadata"}`` atomically (load it with :func:`load_vae`)."""
-    if not hasattr(model, "config"):
-        raise TypeError(f"model must be a course VAE with a config() method, got {type(model).__name__}")
-    for key, value in metadata.items():
-        if not isinstance(value, (int, float, str)):
-            raise TypeError(f"metadata {key!r} must be an int, float or str, got {type(value).__name__}")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return atomic_torch_save({"config": model.config(), "state_dict": state, "metadata": dict(metadata)}, path)
-
-
-def load_vae(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model saved by :func:`save_vae` (read with ``weights_only=True``); return (model, metadata)."""
-    from .models import build_vae
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"path must be a saved VAE checkpoint, {path} does not exist")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict) or not {"config", "state_dict"} <= set(checkpoint):
-        raise ValueError(f"{path} is not a VAE checkpoint written by save_vae")
-    model = build_vae(checkpoint["config"])
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.to(device).eval(), dict(checkpoint.get("metadata", {}))

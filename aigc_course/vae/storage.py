@@ -1,0 +1,49 @@
+"""Chapter 03's trained VAEs on disk, in the course's one checkpoint format (kind ``"vae"``).
+
+``save_vae`` writes ``config = model.config()`` and the state dict through
+:func:`aigc_course.checkpoints.save_checkpoint`; ``load_vae`` rebuilds the model from the config
+and refuses anything else (an old cache, another kind, weights that do not fit) with a
+:class:`aigc_course.checkpoints.CheckpointError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from ..checkpoints import load_checkpoint, load_state, save_checkpoint
+from ..config import data_dir, is_fast_mode
+from .models import build_vae
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where the course keeps a trained VAE: ``<data cache>/checkpoints/<name>[-fast].pt``.
+
+    Fast-mode (test) models get their own file so they never replace a fully trained one.
+    """
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"name must be a non-empty string of letters, digits, '_' or '-', got {name!r}")
+    return data_dir() / "checkpoints" / f"{name}{'-fast' if is_fast_mode() else ''}.pt"
+
+
+def save_vae(model: nn.Module, path: str | os.PathLike, **metadata: float | int | str) -> Path:
+    """Write the model's config and weights atomically (load it with :func:`load_vae`)."""
+    if not hasattr(model, "config"):
+        raise TypeError(f"model must be a course VAE with a config() method, got {type(model).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(value, (int, float, str)):
+            raise TypeError(f"metadata {key!r} must be an int, float or str, got {type(value).__name__}")
+    return save_checkpoint(path, "vae", config=model.config(), states={"model": model.state_dict()},
+                           metadata=dict(metadata))
+
+
+def load_vae(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_vae` (read with ``weights_only=True``); return (model, metadata)."""
+    checkpoint = load_checkpoint(path, "vae")
+    model = build_vae(checkpoint.config)
+    load_state(model, checkpoint, "model")
+    return model.to(device).eval(), dict(checkpoint.metadata)
