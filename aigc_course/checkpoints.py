@@ -55,10 +55,31 @@ class Checkpoint:
         return self.states[name]
 
 
+def _feed(digest: "hashlib._Hash", value: Any) -> None:
+    """Hash a value canonically: tensors by dtype, shape and bytes; dicts by sorted key; the rest by repr."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    elif isinstance(value, Mapping):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode())
+            _feed(digest, value[key])
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    else:
+        digest.update(repr(value).encode())
+
+
 def _digest(payload: Mapping[str, Any]) -> str:
-    buffer = io.BytesIO()
-    torch.save(dict(payload), buffer)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    digest = hashlib.sha256()
+    _feed(digest, payload)
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, kind: str, *, config: Mapping[str, Any],
