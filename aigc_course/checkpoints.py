@@ -60,7 +60,7 @@ def _feed(digest: "hashlib._Hash", value: Any) -> None:
     if isinstance(value, torch.Tensor):
         tensor = value.detach().cpu().contiguous()
         digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
-        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
     elif isinstance(value, Mapping):
         digest.update(b"{")
         for key in sorted(value, key=repr):

@@ -96,7 +96,7 @@ def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from .data import MNISTUnavailableError
-    from .gan.runs import CheckpointError
+    from .checkpoints import CheckpointError
     from .gan.training import train_gan
 
     if args.threads:
@@ -116,11 +116,11 @@ def _run_train(args: argparse.Namespace) -> int:
         if run.resumed_from:
             print(f"resumed after epoch {run.resumed_from}")
         print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} now, "
-              f"{sum(h['seconds'][run.resumed_from:run.epochs_done]):.0f} s, {run.images_per_second:.0f} images/s)"
+              f"{sum(h['train/seconds'][run.resumed_from:run.epochs_done]):.0f} s, {run.images_per_second:.0f} images/s)"
               + ("; stopped by --max-minutes" if run.stopped_early else ""))
-    if h["d_loss"]:
-        print(f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}, "
-              f"D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake'][-1]:.3f}")
+    if "train/d_loss" in h:
+        print(f"last epoch: D loss {h.last('train/d_loss'):.3f}, G loss {h.last('train/g_loss'):.3f}, "
+              f"D(x) {h.last('eval/d_real'):.3f}, D(G(z)) {h.last('eval/d_fake'):.3f}")
     print(f"checkpoint: {run.out_dir / 'checkpoint.pt'}")
     return 0
 
@@ -140,7 +140,8 @@ def _run_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write_bytes
-    from .gan.runs import CheckpointError, load_generator
+    from .checkpoints import CheckpointError
+    from .gan.runs import load_generator
     from .gan.mnist_models import generate
 
     if not args.out.endswith(".npy"):

@@ -126,16 +126,18 @@ def _modules(models: tuple[nn.Module, ...]) -> tuple[nn.Module, ...]:
 
 
 @contextlib.contextmanager
-def evaluating(*models: nn.Module) -> Iterator[None]:
+def evaluating(*models: nn.Module, no_grad: bool = True) -> Iterator[None]:
     """Eval mode (dropout off, batch norm on running statistics) and no autograd, then restore.
 
     Every submodule's own ``training`` flag is put back as it was, not just the top one.
+    ``no_grad=False`` keeps autograd on (chapter 06 optimizes a latent code *through* a model
+    in eval mode).
     """
     saved = [[(m, m.training) for m in model.modules()] for model in _modules(models)]
     try:
         for model in models:
             model.eval()
-        with torch.no_grad():
+        with torch.no_grad() if no_grad else contextlib.nullcontext():
             yield
     finally:
         for flags in saved:

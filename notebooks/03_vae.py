@@ -245,7 +245,7 @@ vae_loss = check_vae_loss(vae_loss)
 # %%
 from aigc_course.config import budget, get_device, is_fast_mode
 from aigc_course.data import images_to_unit, load_mnist
-from aigc_course.vae import ConvVAE, MLPVAE
+from aigc_course.vae import LATENT_DIM, ConvVAE, MLPVAE
 
 BUDGET = budget("vae")
 device = get_device()
@@ -261,11 +261,12 @@ print(f"training images {tuple(train_x.shape)}, test images {tuple(test_x.shape)
       + (" (fast mode: small budget)" if is_fast_mode() else ""))
 
 seed_everything(0)
-conv_vae = ConvVAE(latent_dim=20).to(device)
-mlp_vae = MLPVAE(latent_dim=20).to(device)
-for name, model in (("ConvVAE", conv_vae), ("MLPVAE", mlp_vae)):
+step_vae = ConvVAE().to(device)   # latent size from the model's default: LATENT_DIM
+step_mlp = MLPVAE().to(device)
+print(f"latent dimensions: {LATENT_DIM}")
+for name, model in (("ConvVAE", step_vae), ("MLPVAE", step_mlp)):
     print(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters")
-print(conv_vae)
+print(step_vae)
 
 # %% [markdown]
 # **One joint training step, line by line**, with your three functions. The encoder gives $\mu$ and
@@ -274,15 +275,15 @@ print(conv_vae)
 
 # %%
 x_batch = train_x[:128].to(device)
-optimizer = torch.optim.Adam(conv_vae.parameters(), lr=1e-3)   # one optimizer, both networks
+optimizer = torch.optim.Adam(step_vae.parameters(), lr=1e-3)   # one optimizer, both networks
 
-mu, logvar = conv_vae.encode(x_batch)            # q(z|x) = N(mu, diag(exp(logvar)))
+mu, logvar = step_vae.encode(x_batch)            # q(z|x) = N(mu, diag(exp(logvar)))
 z = reparameterize(mu, logvar)                   # z ~ q(z|x), differentiable in mu and logvar
-logits = conv_vae.decode(z)                      # p(x|z): Bernoulli logits per pixel
+logits = step_vae.decode(z)                      # p(x|z): Bernoulli logits per pixel
 loss, reconstruction, kl = vae_loss(logits, x_batch, mu, logvar)
 optimizer.zero_grad()
 loss.backward()
-grad_norm = {part: torch.norm(torch.stack([p.grad.norm() for p in getattr(conv_vae, part).parameters()])).item()
+grad_norm = {part: torch.norm(torch.stack([p.grad.norm() for p in getattr(step_vae, part).parameters()])).item()
              for part in ("encoder", "decoder")}
 optimizer.step()
 print(f"negative ELBO {loss.item():.1f} nats/image = reconstruction {reconstruction.item():.1f} + KL {kl.item():.3f}")
@@ -314,10 +315,10 @@ print(inspect.getsource(vae_module.forward_loss))
 from aigc_course.vae import checkpoint_path, evaluate, save_vae, train_vae
 
 seed_everything(0)
-conv_vae = ConvVAE(latent_dim=20)
+conv_vae = ConvVAE()
 conv_history = train_vae(conv_vae, train_x, epochs=BUDGET.epochs, lr=1e-3, eval_images=test_x, device=device, seed=0)
 conv_result = evaluate(conv_vae, test_x)
-conv_seconds = conv_history["seconds"][-1]
+conv_seconds = conv_history["train/seconds"][-1]
 print(f"ConvVAE: {BUDGET.epochs} epochs in {conv_seconds:.0f} s of training "
       f"({torch.get_num_threads()} CPU threads, device {device})")
 print(f"test negative ELBO {conv_result['loss']:.2f} nats/image = reconstruction "
@@ -348,17 +349,17 @@ def smooth(values, window):
 
 def plot_history(history, title):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    steps_per_epoch = len(history["step_loss"]) / len(history["loss"])
+    steps_per_epoch = len(history["train/step_loss"]) / len(history["train/loss"])
     window = max(1, int(steps_per_epoch // 5))
-    for ax, key, label, logy in ((axes[0], "step_reconstruction", "reconstruction (log scale)", True),
-                                 (axes[1], "step_kl", "KL", False)):
+    for ax, key, label, logy in ((axes[0], "train/step_reconstruction", "reconstruction (log scale)", True),
+                                 (axes[1], "train/step_kl", "KL", False)):
         values = smooth(history[key], window)
         plot_curves({f"training, smoothed over {window} steps": values}, logy=logy,
                     x=(np.arange(len(values)) + window) / steps_per_epoch, xlabel="epoch", ylabel="nats per image",
                     ax=ax, title=label)
-    curves = {"training": history["loss"]}
-    if "eval_loss" in history:
-        curves["test"] = history["eval_loss"]
+    curves = {"training": history["train/loss"]}
+    if "eval/loss" in history:
+        curves["test"] = history["eval/loss"]
     plot_curves(curves, xlabel="epoch", ylabel="negative ELBO (nats per image)", ax=axes[2], title=title)
     fig.tight_layout()
     plt.show()
@@ -375,10 +376,10 @@ plot_history(conv_history, "ConvVAE: negative ELBO per epoch")
 
 # %%
 seed_everything(0)
-mlp_vae = MLPVAE(latent_dim=20)
+mlp_vae = MLPVAE()
 mlp_history = train_vae(mlp_vae, train_x, epochs=BUDGET.mlp_epochs, lr=1e-3, eval_images=test_x, device=device, seed=0)
 mlp_result = evaluate(mlp_vae, test_x)
-mlp_seconds = mlp_history["seconds"][-1]
+mlp_seconds = mlp_history["train/seconds"][-1]
 plot_history(mlp_history, "MLPVAE: negative ELBO per epoch")
 
 rows = [("ConvVAE (main)", conv_vae, BUDGET.epochs, conv_seconds, conv_result),
@@ -427,14 +428,14 @@ plt.show()
 # images, KL in closed form; $k = 1$ estimates the same number with a sampled KL, so the two differ only by noise.)
 
 # %%
-from tqdm.auto import tqdm
+from aigc_course.training import progress
 
 from aigc_course.vae import importance_weighted_nll
 
 iw_x = test_x[:BUDGET.iwae_images]
 ks = sorted({1, 10, BUDGET.iwae_k})
 iwae, iw_elbo = {}, {}
-for name, model in tqdm([("ConvVAE", conv_vae), ("MLPVAE", mlp_vae)], desc="importance sampling"):
+for name, model in progress([("ConvVAE", conv_vae), ("MLPVAE", mlp_vae)], desc="importance sampling"):
     iw_elbo[name] = evaluate(model, iw_x)["loss"]
     for k in ks:
         iwae[name, k] = importance_weighted_nll(model, iw_x, k=k, batch_size=max(1, 4000 // k), seed=0).mean().item()
@@ -533,9 +534,9 @@ interact(explore_interpolation, index_a=IntSlider(value=index_a, min=0, max=len(
 
 # %%
 beta_models, beta_results = {}, {}
-for beta in tqdm(BUDGET.betas, desc="beta sweep"):
+for beta in progress(BUDGET.betas, desc="beta sweep"):
     seed_everything(0)
-    model = MLPVAE(latent_dim=20)
+    model = MLPVAE()
     train_vae(model, train_x, epochs=BUDGET.beta_epochs, beta=beta, device=device, seed=0, progress=False)
     beta_models[beta], beta_results[beta] = model, evaluate(model, test_x)
 

@@ -86,7 +86,7 @@ print("budget:", BUDGET, "| device:", device)
 
 # %%
 from aigc_course.data import images_to_unit, load_mnist
-from aigc_course.vae import checkpoint_path, evaluate, load_vae, save_vae, train_vae
+from aigc_course.vae import checkpoint_path, evaluate, load_cached_vae, save_vae, train_vae
 from aigc_course.vae import ConvVAE
 
 train_images, train_labels = load_mnist("train")
@@ -94,19 +94,17 @@ test_images, test_labels = load_mnist("test")
 train_x = images_to_unit(train_images).unsqueeze(1)   # [60000, 1, 28, 28] in [0, 1]
 test_x = images_to_unit(test_images).unsqueeze(1)
 
-vae = None
-for name in ("vae_conv", "vae_conv_ch06"):
-    if checkpoint_path(name).is_file():
-        vae, vae_meta = load_vae(checkpoint_path(name), device)
-        print(f"loaded {checkpoint_path(name)}: {vae_meta}")
-        break
-if vae is None:
+cached = load_cached_vae(["vae_conv", "vae_conv_ch06"], device)  # chapter 03's model, else this chapter's
+if cached is not None:
+    vae, vae_meta, vae_path = cached
+    print(f"loaded {vae_path}: {vae_meta}")
+else:
     subset = BUDGET.vae_train_images or len(train_x)
     print(f"no trained ConvVAE in the cache: training one here on {subset:,} images, {BUDGET.vae_epochs} epoch(s)")
     seed_everything(0)
-    vae = ConvVAE(latent_dim=20)
+    vae = ConvVAE()
     vae_history = train_vae(vae, train_x[:subset], epochs=BUDGET.vae_epochs, lr=1e-3, device=device)
-    save_vae(vae, checkpoint_path("vae_conv_ch06"), epochs=BUDGET.vae_epochs, seconds=vae_history["seconds"][-1])
+    save_vae(vae, checkpoint_path("vae_conv_ch06"), epochs=BUDGET.vae_epochs, seconds=vae_history["train/seconds"][-1])
 vae_test = evaluate(vae, test_x[:2000])
 print(f"ConvVAE test negative ELBO on 2,000 test digits: {vae_test['loss']:.1f} nats/image")
 
@@ -294,10 +292,10 @@ text_model = CharTransformer(vocab.size, block_size=64, d_model=64, n_heads=4, n
 print(f"{count_parameters(text_model):,} parameters")
 text_history = train_char_model(text_model, train_ids, val_ids, steps=BUDGET.text_steps, batch_size=32,
                                 lr=4e-3, evaluations=10, seed=6)
-text_val = text_history["val_loss"][-1]
-text_seconds = text_history["seconds"][0]
-ax = plot_curves({"training (running mean)": text_history["train_loss"], "validation": text_history["val_loss"]},
-                 x=text_history["step"], ylabel="cross-entropy (nats/char)", title="character-level Transformer")
+text_val = text_history["eval/loss"][-1]
+text_seconds = text_history["train/seconds"][-1]
+ax = plot_curves({"training (running mean)": text_history["train/loss"], "validation": text_history["eval/loss"]},
+                 x=text_history["train/step"], ylabel="cross-entropy (nats/char)", title="character-level Transformer")
 ax.axhline(unigram, color="gray", linestyle="--", label="unigram baseline (validation)")
 ax.legend()
 plt.show()
@@ -467,7 +465,7 @@ seed_everything(3)
 audio_vae = MLPVAE(latent_dim=4)
 audio_history = train_vae(audio_vae, to_unit_interval(note_waves), epochs=BUDGET.audio_epochs, lr=2e-3,
                           eval_images=to_unit_interval(test_waves), device=device, seed=3)
-audio_seconds = audio_history["seconds"][-1]
+audio_seconds = audio_history["train/seconds"][-1]
 with torch.no_grad():
     mu, _ = audio_vae.encode(to_unit_interval(test_waves).to(device))
     reconstructed = from_unit_interval(torch.sigmoid(audio_vae.decode(mu))).flatten(1).cpu()
@@ -477,7 +475,7 @@ rec_notes, _ = cents_from_nearest_note(dominant_frequency(reconstructed))
 audio_rec_agree = float((rec_notes == test_note_ids).float().mean())
 audio_snr = float(10 * torch.log10(test_waves.pow(2).mean() / (reconstructed - test_waves).pow(2).mean()))
 generated_pitch = pitch_report(generated)
-print(f"trained in {audio_seconds:.1f} s; test negative ELBO {audio_history['eval_loss'][-1]:.1f} nats/note")
+print(f"trained in {audio_seconds:.1f} s; test negative ELBO {audio_history['eval/loss'][-1]:.1f} nats/note")
 print(f"reconstructions of 500 test notes: same note {audio_rec_agree:.1%}, signal-to-error ratio {audio_snr:.1f} dB")
 print(f"500 notes decoded from z ~ N(0, I): {generated_pitch['in_tune']:.1%} within 50 cents of a scale note; "
       f"notes counted: {generated_pitch['note_counts']}")
@@ -610,7 +608,7 @@ from aigc_course.vae import MLPVAE
 def train_for_steps(n_images: int, steps: int, seed: int = 0) -> tuple[MLPVAE, dict[str, list[float]]]:
     """An MLPVAE trained on the first n_images training digits for about `steps` batches of 100."""
     seed_everything(seed)
-    model = MLPVAE(latent_dim=20)
+    model = MLPVAE()
     epochs = max(1, round(steps * 100 / n_images))
     history = train_vae(model, train_x[:n_images], epochs=epochs, batch_size=100, lr=1e-3,
                         eval_images=test_x[:2000], device=device, seed=seed, progress=False)
@@ -627,7 +625,7 @@ for n_images in (500, 5000):
           f"-> gap {test_elbo - train_elbo:.1f} nats/image")
 
 small = generalization[500]["history"]
-plot_curves({"training (running mean, 500 digits)": small["loss"], "test (2,000 digits)": small["eval_loss"]},
+plot_curves({"training (running mean, 500 digits)": small["train/loss"], "test (2,000 digits)": small["eval/loss"]},
             xlabel="epoch", ylabel="negative ELBO (nats/image)", title="MLPVAE trained on 500 digits")
 plt.show()
 

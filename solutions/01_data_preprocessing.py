@@ -435,7 +435,7 @@ for name, aug in (("no augmentation", None), ("rotation + shift", augment)):
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-curves = {f"{name}: {split}": [100 * a for a in run["history"][f"{split}_acc"]]
+curves = {f"{name}: {split}": [100 * a for a in run["history"][f"eval/{split}_accuracy"]]
           for name, run in runs.items() for split in ("train", "test")}
 plot_curves(curves, xlabel="epoch", ylabel="accuracy (%)", ax=axes[0],
             title=f"accuracy (test curve: {BUDGET.monitor_images} test digits)")
@@ -444,7 +444,7 @@ for line in axes[0].get_lines():  # one colour per setting; test curves dashed
     line.set_linestyle("--" if line.get_label().endswith("test") else "-")
 axes[0].legend()
 axes[0].set_ylim(max(0.0, min(min(c) for c in curves.values()) - 2), 100.5)
-plot_curves({name: run["history"]["loss"] for name, run in runs.items()}, xlabel="epoch",
+plot_curves({name: run["history"]["train/loss"] for name, run in runs.items()}, xlabel="epoch",
             ylabel="training loss (cross-entropy)", ax=axes[1], logy=True, title="training loss")
 fig.tight_layout()
 

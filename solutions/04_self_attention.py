@@ -467,9 +467,9 @@ reverse_token_acc, reverse_seq_acc = evaluate_sequence_task(reverser, reverse_x,
 print(f"{BUDGET.reverse_steps} steps in {reverse_seconds:.1f} s; on {len(reverse_x)} unseen sequences: "
       f"{100 * reverse_token_acc:.2f}% of digits, {100 * reverse_seq_acc:.2f}% of whole sequences correct")
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
-plot_curves({"training loss": reverse_history["loss"]}, x=reverse_history["step"], ax=axes[0], logy=True,
+plot_curves({"training loss": reverse_history["train/loss"]}, x=reverse_history["train/step"], ax=axes[0], logy=True,
             ylabel="cross-entropy (nats)", title="reversal: loss")
-plot_curves({"training batches": reverse_history["accuracy"]}, x=reverse_history["step"], ax=axes[1],
+plot_curves({"training batches": reverse_history["train/accuracy"]}, x=reverse_history["train/step"], ax=axes[1],
             ylabel="digit accuracy", title="reversal: accuracy")
 plt.show()
 
@@ -523,7 +523,7 @@ sort_seconds = time.perf_counter() - start
 sort_token_acc, sort_seq_acc = evaluate_sequence_task(sorter, sort_x, sort_y)
 print(f"{BUDGET.sort_steps} steps in {sort_seconds:.1f} s; on {len(sort_x)} unseen sequences: "
       f"{100 * sort_token_acc:.2f}% of digits, {100 * sort_seq_acc:.2f}% of whole sequences correct")
-plot_curves({"training loss": sort_history["loss"]}, x=sort_history["step"], logy=True,
+plot_curves({"training loss": sort_history["train/loss"]}, x=sort_history["train/step"], logy=True,
             ylabel="cross-entropy (nats)", title="sorting: loss")
 plt.show()
 plot_task_attention(sorter, sort_x[0], "sort")

@@ -200,7 +200,7 @@ port_dir = run_folder("gan", BUDGET.train_subset, seed=0)
 port = train_gan("gan", BUDGET.port_epochs, port_dir, train_subset=BUDGET.train_subset, device=device)
 def describe_run(run):
     """Epochs, where they came from, and the training time and speed recorded in the history."""
-    seconds = sum(run.history["seconds"])
+    seconds = sum(run.history["train/seconds"])
     images = run.epochs_done * (len(train_images) if BUDGET.train_subset is None else BUDGET.train_subset)
     print(f"{run.spec.name}: {run.epochs_done} epochs done ({run.trained_epochs} trained now, {run.resumed_from} "
           f"loaded from {run.out_dir.name}); training time {seconds:.0f} s, about {images / seconds:.0f} images/s")
@@ -214,8 +214,8 @@ def show_training(run, title):
     """Loss curves, D(x) and D(G(z)) per epoch, and the last fixed-noise sample grid."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1, 0.9]})
     h = run.history
-    plot_curves({"D loss": h["d_loss"], "G loss": h["g_loss"]}, xlabel="epoch", ax=axes[0], title=f"{title}: losses")
-    plot_curves({"D(x), real": h["d_real"], "D(G(z)), fake": h["d_fake"]}, xlabel="epoch", ylabel="mean D output",
+    plot_curves({"D loss": h["train/d_loss"], "G loss": h["train/g_loss"]}, xlabel="epoch", ax=axes[0], title=f"{title}: losses")
+    plot_curves({"D(x), real": h["eval/d_real"], "D(G(z)), fake": h["eval/d_fake"]}, xlabel="epoch", ylabel="mean D output",
                 ax=axes[1], title="discriminator outputs")
     axes[1].set_ylim(0, 1)
     axes[2].imshow(load_sample_grid(run.out_dir, run.epochs_done), interpolation="nearest")
@@ -227,9 +227,9 @@ def show_training(run, title):
 
 show_training(port, "article's GAN (port)")
 h = port.history
-print(f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}, "
-      f"D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake'][-1]:.3f}; "
-      f"any NaN: {any(v != v for k in ('d_loss', 'g_loss') for v in h[k])}")
+print(f"last epoch: D loss {h.last('train/d_loss'):.3f}, G loss {h.last('train/g_loss'):.3f}, "
+      f"D(x) {h.last('eval/d_real'):.3f}, D(G(z)) {h.last('eval/d_fake'):.3f}; "
+      f"any NaN: {any(v != v for k in ('train/d_loss', 'train/g_loss') for v in h[k])}")
 
 # %% [markdown]
 # ## 5. Judging the port, beside real digits · 评估结果
@@ -501,10 +501,10 @@ print(f"python -m aigc_course train gan --epochs {BUDGET.port_epochs} --out {por
 # %%
 real, old, new = improved_report["real"], port_report["generated"], improved_report["generated"]
 print(f"mode: {'fast' if is_fast_mode() else 'full'}; device {device}; {torch.get_num_threads()} torch threads")
-print(f"port:     {port.epochs_done} epochs, {sum(port.history['seconds']):.0f} s of training; "
+print(f"port:     {port.epochs_done} epochs, {sum(port.history['train/seconds']):.0f} s of training; "
       f"IS {old['inception_score']:.2f}, FD {old['frechet_distance']:.1f}, "
       f"classes {old['min_class_fraction']:.1%}-{old['max_class_fraction']:.1%}")
-print(f"improved: {improved.epochs_done} epochs, {sum(improved.history['seconds']):.0f} s of training; "
+print(f"improved: {improved.epochs_done} epochs, {sum(improved.history['train/seconds']):.0f} s of training; "
       f"IS {new['inception_score']:.2f}, FD {new['frechet_distance']:.1f}, "
       f"classes {new['min_class_fraction']:.1%}-{new['max_class_fraction']:.1%}")
 print(f"real:     IS {real['inception_score']:.2f}, FD (training vs test images) {real['frechet_distance']:.1f}, "

@@ -64,10 +64,10 @@ def test_training_learns_context_the_unigram_model_cannot_use():
     train, val = split_ids(vocab.encode(text), 0.2)
     model = CharTransformer(vocab.size, block_size=16, d_model=32, n_heads=4, n_layers=1, dropout=0.0)
     history = train_char_model(model, train, val, steps=150, batch_size=16, lr=5e-3, evaluations=3, progress=False)
-    assert len(history["val_loss"]) == 3 and history["seconds"][0] > 0
+    assert len(history["eval/loss"]) == 3 and history["train/seconds"][-1] > 0
     baseline = unigram_cross_entropy(train, val, vocab.size)
     # the sequence is deterministic except for the letter after "ab": ~ (1/3) ln 2 nats per character is the floor
-    assert history["val_loss"][-1] < baseline - 0.6
+    assert history["eval/loss"][-1] < baseline - 0.6
 
 
 def test_generation_is_seeded_and_greedy_with_top_1():

@@ -52,7 +52,7 @@ def test_reversal_is_learned_and_its_map_is_the_anti_diagonal():
     x_test, y_test, codes = task_test_set("reverse", 300, length=6, vocab=10, seed=1)
     model = AttentionSequenceModel(vocab=10, length=6, d_model=32, n_heads=1)
     history = train_sequence_task(model, "reverse", 150, lr=1e-2, exclude=codes, progress=False)
-    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert history["train/loss"][-1] < 0.1 * history["train/loss"][0]
     token_accuracy, sequence_accuracy = evaluate_sequence_task(model, x_test, y_test)
     assert token_accuracy > 0.99 and sequence_accuracy > 0.95
     weights, predictions = attention_view(model, x_test[0])
@@ -72,7 +72,7 @@ def test_sorting_with_transformer_blocks_learns():
     model = AttentionSequenceModel(vocab=6, length=5, d_model=32, n_heads=1, n_blocks=2)
     before, _ = evaluate_sequence_task(model, x_test, y_test)
     history = train_sequence_task(model, "sort", 150, exclude=codes, progress=False, log_every=50)
-    assert history["step"] == [50, 100, 150] and len(history["accuracy"]) == 3
+    assert history["train/step"] == [50, 100, 150] and len(history["train/accuracy"]) == 3
     after, _ = evaluate_sequence_task(model, x_test, y_test)
     assert after > 0.8 > before
 

@@ -26,7 +26,7 @@ def test_learns_mnist_quickly(mnist_env):
     model = DigitClassifier()
     before = accuracy(model, tx, ty)
     history = train_classifier(model, x, y, epochs=4, eval_sets={"test": (tx, ty)}, progress=False)
-    assert history["loss"][1] < history["loss"][0]
-    assert history["test_acc"][-1] > 0.85 > before + 0.5
+    assert history["train/loss"][1] < history["train/loss"][0]
+    assert history["eval/test_accuracy"][-1] > 0.85 > before + 0.5
     with pytest.raises(ValueError, match="equal length"):
         accuracy(model, tx, ty[:10])

@@ -19,8 +19,10 @@ from aigc_course import cli
 from aigc_course.evaluation.metrics import (class_histogram, class_probabilities, classifier_path, comparison_markdown,
                                     evaluate_images, frechet_distance, inception_score, load_or_train_classifier,
                                     nearest_neighbour_pairs, nearest_neighbours, plot_class_histograms)
-from aigc_course.gan.runs import (CheckpointError, load_checkpoint, load_generator, load_sample_grid,
-                                         restore_training_state, run_folder, sample_grid_paths, save_grid_png)
+from aigc_course.checkpoints import CheckpointError
+from aigc_course.gan.runs import (load_generator, load_sample_grid, load_training_state, restore_training_state,
+                                  run_folder, sample_grid_paths, save_grid_png, save_training_state)
+from aigc_course.vae import MLPVAE, save_vae
 from aigc_course.gan.training import discriminator_outputs, ema_update, make_optimizers, measure_step_speed, train_gan
 from aigc_course.gan.mnist_models import (MODELS, GaussianNoise, MinibatchStd, article_discriminator, article_generator,
                                    build_models, count_parameters, dcgan_up_block, generate, latent_directions_image,
@@ -88,7 +90,9 @@ def test_generate_is_seeded_in_unit_range_and_keeps_training_mode():
     a, b = generate(g, 5, seed=3), generate(g, 5, seed=3)
     assert a.shape == (5, 28, 28) and torch.equal(a, b) and g.training
     assert a.min() >= 0 and a.max() <= 1
-    assert torch.equal(to_unit(torch.tensor([[[-1.0, 0.0, 1.0, 3.0]]])), torch.tensor([[[0.0, 0.5, 1.0, 1.0]]]))
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 0, :4] = torch.tensor([-1.0, 0.0, 1.0, 3.0])
+    assert to_unit(x).shape == (1, 28, 28) and torch.equal(to_unit(x)[0, 0, :4], torch.tensor([0.0, 0.5, 1.0, 1.0]))
     z = latent_steps(torch.zeros(3), torch.ones(3), 5)
     assert torch.allclose(z[:, 0], torch.tensor([0, 0.25, 0.5, 0.75, 1.0]))
 
@@ -213,7 +217,7 @@ def test_report_table_histogram_plot_and_neighbour_pairs():
     assert pairs.shape == (4, 28, 28) and torch.equal(pairs[2], pool[3]) and torch.equal(pairs[3], pool[7])
 
 
-def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeypatch):
+def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeypatch, capsys):
     torch.manual_seed(0)
     model = load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
     path = classifier_path(300, 1, 0)
@@ -230,8 +234,13 @@ def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeyp
     path.write_bytes(b"not a checkpoint")
     monkeypatch.undo()
     monkeypatch.setenv("AIGC_COURSE_DATA", str(mnist_env))
-    with pytest.warns(UserWarning, match="could not be loaded"):
-        load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
+    load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
+    assert "not a readable checkpoint" in capsys.readouterr().out  # reported in one line, then retrained
+    torch.save({"model": model.state_dict(), "test_accuracy": 0.9}, path)  # the cache format before checkpoints.py
+    replaced = load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
+    assert "old cache" in capsys.readouterr().out and isinstance(replaced, type(model))
+    assert load_or_train_classifier(train_subset=300, epochs=1, verbose=False) is not None  # now a valid cache
+    assert capsys.readouterr().out == ""
     probs = class_probabilities(model, torch.rand(5, 28, 28))
     assert torch.allclose(probs.sum(1), torch.ones(5))
     report = evaluate_images(model, torch.rand(20, 28, 28), torch.randn(50, 128).abs())
@@ -271,13 +280,14 @@ def test_interrupted_training_resumes_exactly(mnist_env, tmp_path):
 
     with pytest.raises(_Interrupt):
         train_gan("mlp", 3, tmp_path / "b", train_subset=384, progress=False, on_batch=crash)
-    assert load_checkpoint(tmp_path / "b" / "checkpoint.pt")["epoch"] == 1
+    assert load_training_state(tmp_path / "b" / "checkpoint.pt")["epoch"] == 1
     resumed = train_gan("mlp", 3, tmp_path / "b", train_subset=384, progress=False)
     assert (resumed.resumed_from, resumed.trained_epochs, resumed.epochs_done) == (1, 2, 3)
-    a, b = load_checkpoint(tmp_path / "a" / "checkpoint.pt"), load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    a, b = load_training_state(tmp_path / "a" / "checkpoint.pt"), load_training_state(tmp_path / "b" / "checkpoint.pt")
     for key in ("generator", "discriminator", "ema_generator"):
         assert _states_equal(a[key], b[key]), f"{key} differs after resuming"
-    assert a["history"]["g_loss"] == b["history"]["g_loss"] and a["history"]["d_real"] == b["history"]["d_real"]
+    assert a["history"]["train/g_loss"] == b["history"]["train/g_loss"]
+    assert a["history"]["eval/d_real"] == b["history"]["eval/d_real"]
     assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
 
     # Load-or-train: asking for epochs already done trains nothing.
@@ -291,7 +301,7 @@ def test_interrupted_training_resumes_exactly(mnist_env, tmp_path):
 
 def test_restore_training_state_returns_next_epoch_and_restores_everything(mnist_env, tmp_path):
     train_gan("gan", 1, tmp_path, train_subset=256, progress=False)
-    checkpoint = load_checkpoint(tmp_path / "checkpoint.pt")
+    checkpoint = load_training_state(tmp_path / "checkpoint.pt")
     g, d = build_models("gan")
     g_opt, d_opt = torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters())
     torch.manual_seed(123)
@@ -304,8 +314,8 @@ def test_restore_training_state_returns_next_epoch_and_restores_everything(mnist
 def test_port_trains_without_nan_and_reports_discriminator_outputs(mnist_env, tmp_path):
     run = train_gan("gan", 2, tmp_path, train_subset=512, progress=False)
     h = run.history
-    assert all(math.isfinite(v) for key in ("d_loss", "g_loss", "d_real", "d_fake") for v in h[key])
-    assert all(0 < v < 1 for v in h["d_real"] + h["d_fake"])
+    assert all(math.isfinite(v) for key in ("train/d_loss", "train/g_loss", "eval/d_real", "eval/d_fake") for v in h[key])
+    assert all(0 < v < 1 for v in h["eval/d_real"] + h["eval/d_fake"])
     g, d = build_models("gan")
     d_real, d_fake = discriminator_outputs(d, g, torch.zeros(4, 1, 28, 28), torch.randn(4, 100))
     assert 0 < d_real < 1 and 0 < d_fake < 1 and g.training and d.training
@@ -313,26 +323,33 @@ def test_port_trains_without_nan_and_reports_discriminator_outputs(mnist_env, tm
 
 def test_checkpoint_errors_are_clear(mnist_env, tmp_path, capsys):
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_checkpoint(tmp_path / "missing.pt")
+        load_training_state(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"\x00garbage")
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
-        load_checkpoint(tmp_path / "junk.pt")
-    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
-    with pytest.raises(CheckpointError, match="not a chapter-05 GAN checkpoint"):
-        load_checkpoint(tmp_path / "foreign.pt")
+        load_training_state(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")  # e.g. a cache of the old format
+    with pytest.raises(CheckpointError, match="not an aigc-course checkpoint"):
+        load_training_state(tmp_path / "foreign.pt")
+    save_vae(MLPVAE(latent_dim=2, hidden=8), tmp_path / "vae.pt")
+    with pytest.raises(CheckpointError, match="holds a 'vae' checkpoint, expected 'gan'"):
+        load_training_state(tmp_path / "vae.pt")
     train_gan("gan", 1, tmp_path / "run", train_subset=256, progress=False)
     with pytest.raises(CheckpointError, match="model='gan'.*use another out_dir"):
         train_gan("mlp", 2, tmp_path / "run", train_subset=256, progress=False)
-    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    checkpoint = load_training_state(tmp_path / "run" / "checkpoint.pt")
+    for field, value in (("epoch", -2), ("epoch", "1"), ("history", [1.0])):  # parse, but lie
+        save_training_state(tmp_path / "lying.pt", {**checkpoint, field: value})
+        with pytest.raises(CheckpointError, match=field):
+            load_training_state(tmp_path / "lying.pt")
     checkpoint["generator"] = build_models("mlp")[0].state_dict()  # weights of another architecture
-    torch.save(checkpoint, tmp_path / "mismatch.pt")
+    save_training_state(tmp_path / "mismatch.pt", checkpoint)
     with pytest.raises(CheckpointError, match="do not fit model 'gan'"):
         load_generator(tmp_path / "mismatch.pt")
     code, _, err = _cli(capsys, "sample", "--checkpoint", str(tmp_path / "mismatch.pt"), "--n", "2", "--out",
                         str(tmp_path / "s.npy"))
     assert code == 2 and "do not fit model 'gan'" in err and "Traceback" not in err
     checkpoint["spec"] = dict(checkpoint["spec"], name="stylegan")
-    torch.save(checkpoint, tmp_path / "unknown.pt")
+    save_training_state(tmp_path / "unknown.pt", checkpoint)
     with pytest.raises(CheckpointError, match="unknown model 'stylegan'"):
         load_generator(tmp_path / "unknown.pt")
 
@@ -425,13 +442,13 @@ def test_killed_training_process_resumes_from_its_checkpoint(mnist_env, tmp_path
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    done = load_checkpoint(out / "checkpoint.pt")["epoch"]  # still a valid checkpoint after the kill
+    done = load_training_state(out / "checkpoint.pt")["epoch"]  # still a valid checkpoint after the kill
     assert done >= 1
     command[command.index("1000")] = str(done + 1)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"resumed after epoch {done}" in result.stdout
-    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == done + 1
+    assert load_training_state(out / "checkpoint.pt")["epoch"] == done + 1
     assert len(sample_grid_paths(out)) == done + 1
 
 

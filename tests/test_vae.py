@@ -12,8 +12,9 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from aigc_course.checkpoints import CheckpointError
 from aigc_course.vae.losses import (elbo_terms, evaluate, forward_loss, gaussian_kl, importance_weighted_nll,
-                                    reconstruction_nll, reparameterize, train_vae, vae_loss)
-from aigc_course.vae.storage import checkpoint_path, load_vae, save_vae
+                                    reconstruction_nll, reparameterize, vae_loss)
+from aigc_course.vae.training import train_vae
+from aigc_course.vae.storage import checkpoint_path, load_cached_vae, load_vae, save_vae
 from aigc_course.vae.models import ConvVAE, MLPVAE, VAEBase, as_image_batch, build_vae
 
 
@@ -166,25 +167,28 @@ def test_joint_training_updates_encoder_and_decoder_and_learns():
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     history = train_vae(model, images, epochs=4, batch_size=64, lr=3e-3, eval_images=images[:128], progress=False)
     assert all(not torch.equal(before[n], p) for n, p in model.named_parameters()), "every parameter must move"
-    assert len(history["step_loss"]) == 4 * 8 and len(history["loss"]) == len(history["eval_loss"]) == 4
-    assert history["loss"][-1] < 0.5 * history["loss"][0]
-    assert history["seconds"] == sorted(history["seconds"])
-    for step in range(len(history["step_loss"])):
-        assert abs(history["step_loss"][step] - history["step_reconstruction"][step] - history["step_kl"][step]) < 1e-3
+    assert len(history["train/step_loss"]) == 4 * 8 and len(history["train/loss"]) == len(history["eval/loss"]) == 4
+    assert history["train/loss"][-1] < 0.5 * history["train/loss"][0]
+    assert history["train/seconds"] == sorted(history["train/seconds"])
+    for step in range(len(history["train/step_loss"])):
+        assert abs(history["train/step_loss"][step] - history["train/step_reconstruction"][step]
+                   - history["train/step_kl"][step]) < 1e-3
     assert not model.training
 
 
 def test_train_vae_validates_its_inputs():
     model = MLPVAE(latent_dim=2, hidden=8)
-    with pytest.raises(ValueError, match=r"images must be float pixel intensities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"images must hold pixel values in \[0, 1\]"):
         train_vae(model, torch.rand(8, 1, 28, 28) * 255, epochs=1)
+    with pytest.raises(ValueError, match="images must be finite"):  # a NaN pixel has no min/max to betray it
+        train_vae(model, torch.full((8, 1, 28, 28), float("nan")), epochs=1)
     with pytest.raises(TypeError, match="floating"):
         train_vae(model, torch.zeros(8, 1, 28, 28, dtype=torch.uint8), epochs=1)
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         train_vae(model, torch.rand(8, 1, 28, 28), epochs=0)
     with pytest.raises(ValueError, match="lr must be > 0"):
         train_vae(model, torch.rand(8, 1, 28, 28), epochs=1, lr=0.0)
-    with pytest.raises(ValueError, match="eval_images must be float"):
+    with pytest.raises(ValueError, match="eval_images must hold pixel values"):
         train_vae(model, torch.rand(8, 1, 28, 28), epochs=1, eval_images=-torch.rand(8, 1, 28, 28))
 
 
@@ -262,7 +266,7 @@ def test_evaluation_is_seeded_restores_mode_and_validates():
     assert set(summary) == {"loss", "reconstruction", "kl"} and summary["kl"] >= 0
     with pytest.raises(ValueError, match="k must be >= 1"):
         importance_weighted_nll(model, x, k=0)
-    with pytest.raises(ValueError, match="images must not be empty"):
+    with pytest.raises(ValueError, match="images must hold at least one image"):
         evaluate(model, torch.zeros(0, 1, 28, 28))
 
 
@@ -288,6 +292,20 @@ def test_save_and_load_round_trip(tmp_path):
         load_vae(tmp_path / "other.pt")
     with pytest.raises(TypeError, match="metadata"):
         save_vae(model, tmp_path / "x.pt", history=[1, 2])
+
+
+def test_load_cached_vae_skips_unusable_files(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("AIGC_COURSE_DATA", str(tmp_path))
+    assert load_cached_vae(["vae_a", "vae_b"]) is None  # nothing cached yet
+    checkpoint_path("vae_a").parent.mkdir(parents=True)
+    torch.save({"model": {}}, checkpoint_path("vae_a"))  # an old-format cache
+    model = ConvVAE(latent_dim=3, channels=(4, 8), hidden=16)
+    save_vae(model, checkpoint_path("vae_b"), epochs=1)
+    loaded, metadata, path = load_cached_vae(["vae_a", "vae_b"])
+    assert path == checkpoint_path("vae_b") and metadata == {"epochs": 1} and loaded.latent_dim == 3
+    assert "skipping the cached VAE" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="names"):
+        load_cached_vae("vae_a")
 
 
 def test_checkpoint_path_separates_fast_mode(monkeypatch, tmp_path):

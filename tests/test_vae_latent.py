@@ -42,7 +42,7 @@ def test_encode_decode_reconstruct_and_sample():
     assert torch.allclose(reconstruct(model, x), torch.sigmoid((mu @ model.w).view(7, 1, 28, 28)))
     a, b = sample_prior(model, 5, seed=1), sample_prior(model, 5, seed=1)
     assert a.shape == (5, 1, 28, 28) and torch.equal(a, b)
-    with pytest.raises(ValueError, match="images must not be empty"):
+    with pytest.raises(ValueError, match="images must hold at least one image"):
         encode_mean(model, torch.zeros(0, 1, 28, 28))
     with pytest.raises(ValueError, match="n must be >= 1"):
         sample_prior(model, 0)

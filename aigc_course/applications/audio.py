@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_int, require_tensor, symmetric_to_unit, unit_to_symmetric
 
 SAMPLE_RATE = 4000
 N_SAMPLES = 784
@@ -66,13 +66,12 @@ def to_unit_interval(waves: torch.Tensor) -> torch.Tensor:
     require_tensor("waves", waves, floating=True)
     if waves.numel() and (waves.min() < -1 - 1e-6 or waves.max() > 1 + 1e-6):
         raise ValueError(f"waves must lie in [-1, 1], got [{waves.min():.3g}, {waves.max():.3g}]")
-    return ((waves + 1) / 2).clamp(0, 1)
+    return symmetric_to_unit(waves)
 
 
 def from_unit_interval(values: torch.Tensor) -> torch.Tensor:
     """The inverse of :func:`to_unit_interval`: 2 u - 1."""
-    require_tensor("values", values, floating=True)
-    return values * 2 - 1
+    return unit_to_symmetric(values)
 
 
 def dominant_frequency(wave: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:

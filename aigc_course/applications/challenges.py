@@ -24,10 +24,11 @@ from .text_model import CharTransformer, random_windows
 from ..evaluation.classifier import DigitClassifier, accuracy, predict_logits, train_classifier
 from ..evaluation.metrics import nearest_neighbours
 from ..gan.losses import gan_training_step
-from ..gan.runs import CheckpointError, run_folder
+from ..checkpoints import CheckpointError
+from ..gan.runs import run_folder
 from ..gan.training import TrainingRun, train_gan
-from ..gan.mnist_models import build_models, count_parameters
-from ..validate import require_float, require_int, require_tensor
+from ..gan.mnist_models import build_models, count_parameters, model_spec
+from ..validate import require_float, require_images, require_int, require_tensor, unit_to_symmetric
 from ..vae.losses import forward_loss
 from ..vae.models import ConvVAE, MLPVAE
 
@@ -59,13 +60,7 @@ def time_training_steps(step: Callable[[], Any], steps: int, warmup: int = 2,
 
 
 def _images(name: str, x: torch.Tensor) -> torch.Tensor:
-    require_tensor(name, x, ndim=(3, 4), floating=True)
-    x = x.unsqueeze(1) if x.ndim == 3 else x
-    if tuple(x.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"{name} must have shape [N, 1, 28, 28] or [N, 28, 28], got {list(x.shape)}")
-    if x.numel() and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"{name} must hold values in [0, 1]")
-    return x
+    return require_images(name, x)  # [N, 1, 28, 28] in [0, 1]
 
 
 def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_size: int, *, batch_size: int = 64,
@@ -111,13 +106,14 @@ def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_si
 
         steps[name] = {"model": vae, "step": vae_step}
 
-    generator, discriminator = (m.to(device) for m in build_models("dcgan"))
-    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    dcgan = model_spec("dcgan")  # sizes and learning rates from chapter 05's spec, not repeated here
+    generator, discriminator = (m.to(device) for m in build_models(dcgan))
+    g_opt = torch.optim.Adam(generator.parameters(), lr=dcgan.g_lr, betas=dcgan.betas)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=dcgan.d_lr, betas=dcgan.betas)
 
     def gan_step() -> None:
-        noise = torch.randn(batch_size, 100, generator=g).to(device)
-        gan_training_step(generator, discriminator, g_opt, d_opt, batch() * 2 - 1, noise)
+        noise = torch.randn(batch_size, dcgan.z_dim, generator=g).to(device)
+        gan_training_step(generator, discriminator, g_opt, d_opt, unit_to_symmetric(batch()), noise)
 
     steps["DCGAN, G + D (ch. 05)"] = {"model": nn.ModuleList([generator, discriminator]), "step": gan_step}
 

@@ -27,8 +27,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..training import device_of, evaluating, frozen
 from ..plotting import image_grid
-from ..validate import require_choice, require_float, require_int, require_tensor
+from ..validate import require_choice, require_float, require_images, require_int, require_tensor
 
 MASK_KINDS = ("bottom half", "top half", "left half", "right half", "centre square", "random 60%")
 
@@ -59,10 +60,7 @@ def make_masks(kind: str, n: int, seed: int = 0) -> torch.Tensor:
 
 
 def _images(name: str, x: torch.Tensor) -> torch.Tensor:
-    require_tensor(name, x, ndim=4, floating=True)
-    if tuple(x.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"{name} must have shape [B, 1, 28, 28], got {list(x.shape)}")
-    return x
+    return require_images(name, x, pixel_range=None)  # [B, 1, 28, 28]; logits have no range
 
 
 def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
@@ -100,11 +98,7 @@ def gaussian_nll(noise_std: float) -> Callable[[torch.Tensor, torch.Tensor, torc
 def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: int, lr: float,
                 nll: Callable[..., torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Decoder means at the encoder's code of ``x * visible`` and at the MAP code after ``steps`` Adam steps."""
-    was_training = vae.training
-    vae.eval()
-    for p in vae.parameters():
-        p.requires_grad_(False)
-    try:
+    with evaluating(vae, no_grad=False), frozen(vae):  # the decoder is fixed; only z is optimized
         with torch.no_grad():
             z0, _ = vae.encode(x * visible)
             start = torch.sigmoid(vae.decode(z0))
@@ -117,10 +111,6 @@ def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: i
             optimizer.step()
         with torch.no_grad():
             fitted = torch.sigmoid(vae.decode(z))
-    finally:
-        for p in vae.parameters():
-            p.requires_grad_(True)
-        vae.train(was_training)
     return start, fitted
 
 
@@ -143,7 +133,7 @@ def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor,
     ``nll(logits, target, visible) -> [B]`` is the data term (default :func:`masked_bernoulli_nll`).
     """
     _check_fit_args(images, visible, steps, lr)
-    device = next(vae.parameters()).device
+    device = device_of(vae)
     x, m = images.to(device), visible.to(device)
     start, fitted = _fit_latent(vae, x, m, steps, lr, nll)
     return {"encoder": torch.where(m, x, start).cpu(), "optimized": torch.where(m, x, fitted).cpu()}
@@ -160,7 +150,7 @@ def denoise_images(vae: nn.Module, noisy: torch.Tensor, nll: Callable[..., torch
     """
     visible = torch.ones_like(noisy, dtype=torch.bool)
     _check_fit_args(noisy, visible, steps, lr)
-    device = next(vae.parameters()).device
+    device = device_of(vae)
     start, fitted = _fit_latent(vae, noisy.to(device), visible.to(device), steps, lr, nll)
     return {"encoder": start.cpu(), "optimized": fitted.cpu()}
 

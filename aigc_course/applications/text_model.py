@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from ..training import History, device_of, evaluating, progress as progress_bar
 
 from ..attention.layers import TransformerBlock
 from .text_data import CharVocab, next_char_probabilities
@@ -84,44 +84,43 @@ def evaluate_char_loss(model: CharTransformer, ids: torch.Tensor, batch_size: in
     n_windows = (len(ids) - 1) // length
     if n_windows < 1:
         raise ValueError(f"ids must hold at least block_size + 1 = {length + 1} ids, got {len(ids)}")
-    device = next(model.parameters()).device
+    device = device_of(model)
     used = n_windows * length
     x = ids[:used].view(n_windows, length)
     y = ids[1:used + 1].view(n_windows, length)
-    was_training = model.training
-    model.eval()
     total = 0.0
-    for i in range(0, n_windows, batch_size):
-        logits = model(x[i:i + batch_size].to(device))
-        total += F.cross_entropy(logits.flatten(0, 1), y[i:i + batch_size].to(device).flatten(),
-                                 reduction="sum").item()
-    model.train(was_training)
+    with evaluating(model):
+        for i in range(0, n_windows, batch_size):
+            logits = model(x[i:i + batch_size].to(device))
+            total += F.cross_entropy(logits.flatten(0, 1), y[i:i + batch_size].to(device).flatten(),
+                                     reduction="sum").item()
     return total / y.numel()
 
 
 def train_char_model(model: CharTransformer, train_ids: torch.Tensor, val_ids: torch.Tensor, *, steps: int,
                      batch_size: int = 32, lr: float = 4e-3, evaluations: int = 10, seed: int = 0,
-                     progress: bool = True) -> dict[str, list[float]]:
+                     progress: bool = True) -> History:
     """AdamW on random windows, warm-up then cosine decay of the learning rate; returns the history.
 
-    History: ``"step"``, ``"train_loss"`` (mean training loss since the previous evaluation),
-    ``"val_loss"`` (:func:`evaluate_char_loss` on ``val_ids``), each at ``evaluations`` evenly
-    spaced steps, and ``"seconds"``: wall-clock training time, evaluations excluded.
+    :class:`aigc_course.training.History`, one entry per evaluation at ``evaluations`` evenly spaced
+    steps: ``train/step``, ``train/loss`` (mean training loss since the previous evaluation),
+    ``train/seconds`` (cumulative wall-clock training time, evaluations excluded) and
+    ``eval/loss`` (:func:`evaluate_char_loss` on ``val_ids``, nats per character).
     """
     require_int("steps", steps, minimum=1)
     require_int("evaluations", evaluations, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    device = next(model.parameters()).device
+    device = device_of(model)
     generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
         1.0 + math.cos(math.pi * min(1.0, s / steps))))
     eval_at = {round(steps * (i + 1) / evaluations) for i in range(evaluations)}
-    history: dict[str, list[float]] = {"step": [], "train_loss": [], "val_loss": [], "seconds": [0.0]}
+    history = History()
     running, count, seconds = 0.0, 0, 0.0
     model.train()
-    for step in tqdm(range(1, steps + 1), desc="text model steps", disable=not progress, leave=False):
+    for step in progress_bar(range(1, steps + 1), desc="text model steps", unit="step", enabled=progress, leave=False):
         start = time.perf_counter()
         x, y = random_windows(train_ids, model.block_size, batch_size, generator)
         loss = F.cross_entropy(model(x.to(device)).flatten(0, 1), y.to(device).flatten())
@@ -132,11 +131,9 @@ def train_char_model(model: CharTransformer, train_ids: torch.Tensor, val_ids: t
         running, count = running + loss.item(), count + 1
         seconds += time.perf_counter() - start
         if step in eval_at:
-            history["step"].append(float(step))
-            history["train_loss"].append(running / count)
-            history["val_loss"].append(evaluate_char_loss(model, val_ids))
+            history.log("train", step=step, loss=running / count, seconds=seconds)
+            history.log("eval", loss=evaluate_char_loss(model, val_ids))  # evaluating() puts train mode back
             running, count = 0.0, 0
-    history["seconds"] = [seconds]
     model.eval()
     return history
 
@@ -155,14 +152,12 @@ def generate_text(model: CharTransformer, vocab: CharVocab, prompt: str, length:
         raise ValueError("prompt must be a non-empty string (the model needs at least one character of context)")
     ids = vocab.encode(prompt).tolist()
     generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    for _ in range(length):
-        context = torch.tensor([ids[-model.block_size:]], device=device)
-        probs = distribution(model(context)[0, -1].float().cpu(), temperature, top_k)
-        ids.append(int(torch.multinomial(probs, 1, generator=generator)))
-    model.train(was_training)
+    device = device_of(model)
+    with evaluating(model):
+        for _ in range(length):
+            context = torch.tensor([ids[-model.block_size:]], device=device)
+            probs = distribution(model(context)[0, -1].float().cpu(), temperature, top_k)
+            ids.append(int(torch.multinomial(probs, 1, generator=generator)))
     return vocab.decode(torch.tensor(ids))
 
 
@@ -177,11 +172,8 @@ def next_char_figure(model: CharTransformer, vocab: CharVocab, prompt: str, temp
         raise ValueError("prompt must be a non-empty string")
     if not temperatures:
         raise ValueError("temperatures must hold at least one temperature")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    logits = model(vocab.encode(prompt[-model.block_size:])[None].to(device))[0, -1].float().cpu()
-    model.train(was_training)
+    with evaluating(model):
+        logits = model(vocab.encode(prompt[-model.block_size:])[None].to(device_of(model)))[0, -1].float().cpu()
     order = next_char_probabilities(logits).argsort(descending=True)[:min(top, vocab.size)]
     labels = [repr(vocab.chars[i])[1:-1] or " " for i in order.tolist()]
     labels = ["space" if c == " " else "newline" if c == "\\n" else c for c in labels]

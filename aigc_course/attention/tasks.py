@@ -20,10 +20,10 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .layers import MultiHeadAttention, TransformerBlock, causal_mask
 from .demos import plot_attention
+from ..training import History, device_of, evaluating, progress as progress_bar
 from ..validate import require_choice, require_float, require_int, require_tensor
 
 TASKS = ("reverse", "sort")
@@ -121,28 +121,29 @@ class AttentionSequenceModel(nn.Module):
 
 def train_sequence_task(model: AttentionSequenceModel, task: str, steps: int, *, batch_size: int = 128,
                         lr: float = 3e-3, seed: int = 0, exclude: torch.Tensor | None = None,
-                        log_every: int = 10, progress: bool = True) -> dict[str, list[float]]:
+                        log_every: int = 10, progress: bool = True) -> History:
     """Adam on the cross-entropy of every output position; returns loss and batch-accuracy curves.
 
     The learning rate follows a cosine decay from ``lr`` to 0 over ``steps``, and gradients are
     clipped to norm 1: without both, Adam at a constant rate makes the loss spike now and then
     once it is tiny.
 
-    ``history["loss"]`` and ``history["accuracy"]`` (token accuracy on the training batches) are
-    averages over each ``log_every`` steps; ``history["step"]`` holds the last step of each.
+    The :class:`aigc_course.training.History` holds ``train/loss`` and ``train/accuracy`` (token
+    accuracy on the training batches), averages over each ``log_every`` steps, and ``train/step``,
+    the last step of each.
     """
     require_choice("task", task, TASKS)
     require_int("steps", steps, minimum=1)
     require_int("log_every", log_every, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    device = next(model.parameters()).device
+    device = device_of(model)
     generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    history: dict[str, list[float]] = {"step": [], "loss": [], "accuracy": []}
+    history = History()
     losses, accuracies = [], []
     model.train()
-    for step in tqdm(range(1, steps + 1), desc=f"training ({task})", disable=not progress):
+    for step in progress_bar(range(1, steps + 1), desc=f"training ({task})", unit="step", enabled=progress):
         x, y = task_batch(task, batch_size, model.length, model.vocab, generator, exclude=exclude)
         x, y = x.to(device), y.to(device)
         logits, _ = model(x)
@@ -155,9 +156,7 @@ def train_sequence_task(model: AttentionSequenceModel, task: str, steps: int, *,
         losses.append(loss.detach())
         accuracies.append((logits.detach().argmax(-1) == y).float().mean())
         if step % log_every == 0 or step == steps:
-            history["step"].append(step)
-            history["loss"].append(torch.stack(losses).mean().item())
-            history["accuracy"].append(torch.stack(accuracies).mean().item())
+            history.log("train", step=step, loss=torch.stack(losses).mean(), accuracy=torch.stack(accuracies).mean())
             losses, accuracies = [], []
     model.eval()
     return history
@@ -172,12 +171,10 @@ def evaluate_sequence_task(model: AttentionSequenceModel, x: torch.Tensor, y: to
     """
     require_tensor("x", x, ndim=2)
     require_tensor("y", y, shape=list(x.shape))
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    device = device_of(model)
     mask = causal_mask(model.length, device=device) if causal else None
-    logits, _ = model(x.to(device), mask=mask)
-    model.train(was_training)
+    with evaluating(model):
+        logits, _ = model(x.to(device), mask=mask)
     correct = logits.argmax(-1).cpu() == y.cpu()
     return correct.float().mean().item(), correct.all(1).float().mean().item()
 
@@ -191,12 +188,10 @@ def attention_view(model: AttentionSequenceModel, tokens: torch.Tensor | list[in
     """
     tokens = torch.as_tensor(tokens, dtype=torch.int64)
     require_tensor("tokens", tokens, shape=[model.length])
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    device = device_of(model)
     mask = causal_mask(model.length, device=device) if causal else None
-    logits, weights = model(tokens.unsqueeze(0).to(device), mask=mask)
-    model.train(was_training)
+    with evaluating(model):
+        logits, weights = model(tokens.unsqueeze(0).to(device), mask=mask)
     return weights[0].mean(1).cpu(), logits[0].argmax(-1).cpu()
 
 

@@ -14,10 +14,10 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..data import InMemoryBatches
-from ..validate import require_float, require_int, require_tensor
+from ..training import History, device_of, evaluating, progress as progress_bar
+from ..validate import require_float, require_images, require_int, require_tensor
 
 
 class DigitClassifier(nn.Module):
@@ -40,35 +40,22 @@ class DigitClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(feature_dim, num_classes)
 
-    @staticmethod
-    def _as_batch(x: torch.Tensor) -> torch.Tensor:
-        require_tensor("x", x, ndim=(3, 4), floating=True)
-        if x.ndim == 3:
-            x = x.unsqueeze(1)
-        if tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(f"x must have shape [B, 1, 28, 28] or [B, 28, 28], got {list(x.shape)}")
-        return x
-
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate features ``[B, feature_dim]`` (after ReLU, before dropout)."""
-        return F.relu(self.fc(self.conv(self._as_batch(x)).flatten(1)))
+        return F.relu(self.fc(self.conv(require_images("x", x, pixel_range=None, allow_empty=True)).flatten(1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))
 
 
-@torch.no_grad()
 def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Logits ``[N, C]`` for float images ``[N, (1,) 28, 28]`` in [0, 1], in eval mode, on the model's device."""
     require_tensor("images", images, floating=True)
     require_int("batch_size", batch_size, minimum=1)
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = torch.cat([model(images[i:i + batch_size].to(device)).float().cpu()
-                     for i in range(0, len(images), batch_size)]) if len(images) else torch.zeros(0, 10)
-    model.train(was_training)
-    return out
+    device = device_of(model)
+    with evaluating(model):
+        return torch.cat([model(images[i:i + batch_size].to(device)).float().cpu()
+                          for i in range(0, len(images), batch_size)]) if len(images) else torch.zeros(0, 10)
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
@@ -83,27 +70,25 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
                      batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0, seed: int = 0,
                      augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
                      eval_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
-                     device: torch.device | str | None = None, progress: bool = True) -> dict[str, list[float]]:
-    """Train with Adam on cross-entropy; return per-epoch history.
+                     device: torch.device | str | None = None, progress: bool = True) -> History:
+    """Train with Adam on cross-entropy; return the per-epoch :class:`aigc_course.training.History`.
 
     ``augment(batch, generator)`` (optional) transforms each float batch ``[B, 1, 28, 28]``
-    before the step. History keys: ``"loss"`` (mean training loss per epoch) and, for each
-    ``name`` in ``eval_sets``, ``f"{name}_acc"`` measured after every epoch.
+    before the step. History: ``"train/loss"`` (mean training loss per epoch) and, for each
+    ``name`` in ``eval_sets``, ``f"eval/{name}_accuracy"`` measured after every epoch.
     """
     require_tensor("images", images, floating=True)
     require_tensor("labels", labels, ndim=1)
     require_int("epochs", epochs, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = torch.device(device) if device is not None else device_of(model)
     model.to(device)
     x = images.unsqueeze(1) if images.ndim == 3 else images
     batches = InMemoryBatches(x, labels, batch_size=batch_size, shuffle=True, seed=seed)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history: dict[str, list[float]] = {"loss": []}
-    for name in eval_sets or {}:
-        history[f"{name}_acc"] = []
-    for _ in tqdm(range(epochs), desc="classifier epochs", disable=not progress, leave=False):
+    history = History()
+    for _ in progress_bar(range(epochs), desc="classifier epochs", unit="epoch", enabled=progress, leave=False):
         model.train()
         total, count = 0.0, 0
         for xb, yb in batches:
@@ -116,8 +101,8 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
             optimizer.step()
             total += loss.item() * len(yb)
             count += len(yb)
-        history["loss"].append(total / count)
+        history.log("train", loss=total / count)
         for name, (ex, ey) in (eval_sets or {}).items():
-            history[f"{name}_acc"].append(accuracy(model, ex, ey))
+            history.log("eval", **{f"{name}_accuracy": accuracy(model, ex, ey)})
     model.eval()
     return history

@@ -16,17 +16,17 @@ The classifier is :class:`aigc_course.classifier.DigitClassifier`, trained once 
 from __future__ import annotations
 
 import functools
-import warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from .classifier import DigitClassifier, accuracy, predict_logits, train_classifier
+from ..training import device_of, evaluating
 from ..config import budget, data_dir
 from ..data import images_to_unit, load_mnist, mnist_folder
-from ..files import atomic_torch_save
-from ..validate import require_int, require_tensor
+from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from ..validate import require_images, require_int, require_tensor
 
 
 
@@ -50,20 +50,8 @@ def load_mnist_cached(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _require_images(name: str, images: torch.Tensor) -> torch.Tensor:
-    require_tensor(name, images, ndim=(3, 4), floating=True)
-    if images.ndim == 4:
-        if images.shape[1] != 1:
-            raise ValueError(f"{name} must have shape [N, 28, 28] or [N, 1, 28, 28], got {list(images.shape)}")
-        images = images[:, 0]
-    if tuple(images.shape[1:]) != (28, 28):
-        raise ValueError(f"{name} must have shape [N, 28, 28] or [N, 1, 28, 28], got {list(images.shape)}")
-    if len(images) == 0:
-        raise ValueError(f"{name} must hold at least one image")
-    if not torch.isfinite(images).all():
-        raise ValueError(f"{name} holds NaN or infinite values")
-    if images.min() < -1e-4 or images.max() > 1 + 1e-4:
-        raise ValueError(f"{name} must have values in [0, 1], got [{images.min():.3g}, {images.max():.3g}]")
-    return images
+    """The course's image check (:func:`aigc_course.validate.require_images`, [0, 1]) as ``[N, 28, 28]``."""
+    return require_images(name, images)[:, 0]
 
 
 def classifier_path(train_subset: int | None, epochs: int, seed: int) -> Path:
@@ -78,24 +66,28 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
     """The evaluation classifier: loaded from the cache when this configuration was trained before.
 
     Trained on the first ``train_subset`` training images (all when None) for ``epochs``; the
-    cache file is written atomically. An unreadable cache file is reported and replaced.
+    cache file is a course checkpoint of kind ``"classifier"``, written atomically. A cache file
+    that cannot be used (old format, corrupted, other settings) is reported in one line and
+    replaced by a newly trained classifier.
     """
     if train_subset is not None:
         require_int("train_subset", train_subset, minimum=100, maximum=60_000)
     require_int("epochs", epochs, minimum=1)
     require_int("seed", seed, minimum=0)
     path = classifier_path(train_subset, epochs, seed)
-    model = DigitClassifier()
+    config = {"train_subset": train_subset, "epochs": epochs, "seed": seed}
     if path.is_file():
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            model.load_state_dict(state["model"])
-            if verbose:
-                print(f"evaluation classifier: loaded {path} (test accuracy {state['test_accuracy']:.4f})")
-            return model.to(device or "cpu").eval()
-        except Exception as err:  # a truncated or foreign file: train again
-            warnings.warn(f"{path} could not be loaded ({type(err).__name__}: {err}); training a new classifier")
+            checkpoint = load_checkpoint(path, "classifier")
+            if checkpoint.config != config:
+                raise CheckpointError(f"{path} holds a classifier trained with {checkpoint.config}, not {config}")
             model = DigitClassifier()
+            load_state(model, checkpoint, "model")
+            if verbose:
+                print(f"evaluation classifier: loaded {path} (test accuracy {checkpoint.metadata['test_accuracy']:.4f})")
+            return model.to(device or "cpu").eval()
+        except (CheckpointError, KeyError, TypeError) as err:
+            print(f"evaluation classifier: cannot use the cache ({err}); training a new classifier in its place")
     images, labels = load_mnist_cached("train")
     if train_subset is not None:
         images, labels = images[:train_subset], labels[:train_subset]
@@ -105,8 +97,8 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
     train_classifier(model, images_to_unit(images), labels, epochs=epochs, seed=seed, device=device,
                      progress=progress)
     test_acc = accuracy(model, images_to_unit(test_images), test_labels)
-    atomic_torch_save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "test_accuracy": test_acc,
-                       "config": {"train_subset": train_subset, "epochs": epochs, "seed": seed}}, path)
+    save_checkpoint(path, "classifier", config=config, states={"model": model.state_dict()},
+                    metadata={"test_accuracy": test_acc})
     if verbose:
         print(f"evaluation classifier: trained on {len(images)} images for {epochs} epochs, "
               f"test accuracy {test_acc:.4f}; cached in {path}")
@@ -144,9 +136,8 @@ def class_histogram(probs: torch.Tensor) -> torch.Tensor:
 def classifier_features(classifier: DigitClassifier, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """The classifier's penultimate activations ``[N, 128]`` (float64 on the CPU)."""
     images = _require_images("images", images)
-    device = next(classifier.parameters()).device
-    classifier.eval()
-    with torch.no_grad():
+    device = device_of(classifier)
+    with evaluating(classifier):
         return torch.cat([classifier.features(images[i:i + batch_size].to(device)).double().cpu()
                           for i in range(0, len(images), batch_size)])
 

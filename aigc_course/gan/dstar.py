@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
+from ..training import device_of, progress as progress_bar
 from .losses import discriminator_loss
 from .toy import mlp, one_cpu_thread
 from ..validate import require_float, require_int, require_tensor
@@ -144,7 +144,7 @@ def _train_1d(p_data: GaussianMixture1D, p_g: GaussianMixture1D, steps: int, bat
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / steps)
     losses = []
-    for _ in tqdm(range(steps), desc="discriminator vs D*", disable=not progress, mininterval=0.5):
+    for _ in progress_bar(range(steps), desc="discriminator vs D*", enabled=progress):
         real = p_data.sample(batch_size, rng).to(device)
         fake = p_g.sample(batch_size, rng).to(device)
         optimizer.zero_grad(set_to_none=True)
@@ -189,7 +189,7 @@ def compare_with_optimum(model: nn.Module, p_data: GaussianMixture1D, p_g: Gauss
         raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
     require_int("points", points, minimum=3)
     x = torch.linspace(lo, hi, points, dtype=torch.float64)
-    device = next(model.parameters()).device
+    device = device_of(model)
     with torch.no_grad():
         logits = model(x.float().unsqueeze(1).to(device)).squeeze(1).cpu().double()
     d_trained = torch.sigmoid(logits).clamp(1e-12, 1 - 1e-12)

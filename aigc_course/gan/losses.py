@@ -28,6 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..training import frozen
 from ..validate import require_tensor
 
 
@@ -126,16 +127,10 @@ def _update_discriminator(discriminator: nn.Module, d_optimizer: torch.optim.Opt
 
 def _update_generator(discriminator: nn.Module, g_optimizer: torch.optim.Optimizer, fake: torch.Tensor,
                       saturating: bool) -> float:
-    frozen = [p for p in discriminator.parameters() if p.requires_grad]
-    for p in frozen:
-        p.requires_grad_(False)  # G's loss needs D's function, not gradients for D's weights
-    try:
+    with frozen(discriminator):  # G's loss needs D's function, not gradients for D's weights
         g_optimizer.zero_grad(set_to_none=True)
         g_loss = generator_loss(discriminator(fake), saturating=saturating)
         g_loss.backward()
-    finally:
-        for p in frozen:
-            p.requires_grad_(True)
     g_optimizer.step()
     return g_loss.item()
 

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn as nn
 
-from ..validate import require_choice, require_float, require_int, require_tensor
+from ..training import device_of, evaluating
+from ..validate import require_choice, require_float, require_images, require_int, require_tensor, symmetric_to_unit
 
 
 class GaussianNoise(nn.Module):
@@ -137,7 +138,7 @@ def recalibrate_batch_norm(generator: nn.Module, z_dim: int, batches: int = 20, 
     require_int("batch_size", batch_size, minimum=2)
     norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if norms:
-        device = next(generator.parameters()).device
+        device = device_of(generator)
         momenta = [m.momentum for m in norms]
         for m in norms:
             m.reset_running_stats()
@@ -229,10 +230,8 @@ def count_parameters(module: nn.Module) -> int:
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
     """Generator output in [-1, 1] ``[B, 1, 28, 28]`` -> ``[B, 28, 28]`` in [0, 1]: (x + 1) / 2, clamped."""
-    require_tensor("images", images, ndim=(3, 4), floating=True)
-    if images.ndim == 4:
-        images = images[:, 0]
-    return ((images.detach().float() + 1) / 2).clamp(0, 1)
+    images = require_images("images", images, pixel_range=None, allow_empty=True)
+    return symmetric_to_unit(images.detach().float())[:, 0]
 
 
 @torch.no_grad()
@@ -241,13 +240,10 @@ def generate(generator: nn.Module, n: int, z_dim: int = 100, seed: int = 0, batc
     require_int("n", n, minimum=1)
     require_int("seed", seed, minimum=0)
     require_int("z_dim", z_dim, minimum=1)
-    device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
+    device = device_of(generator)
     z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
-    out = torch.cat([to_unit(generator(z[i:i + batch_size].to(device))).cpu() for i in range(0, n, batch_size)])
-    generator.train(was_training)
-    return out
+    with evaluating(generator):
+        return torch.cat([to_unit(generator(z[i:i + batch_size].to(device))).cpu() for i in range(0, n, batch_size)])
 
 
 def latent_steps(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
@@ -263,12 +259,8 @@ def latent_steps(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Te
 def latent_walk(generator: nn.Module, start: torch.Tensor, end: torch.Tensor, steps: int = 9) -> torch.Tensor:
     """Images ``[steps, 28, 28]`` in [0, 1] along the straight line from noise ``start`` to ``end`` ``[z_dim]``."""
     z = latent_steps(start, end, steps)
-    device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    images = to_unit(generator(z.to(device))).cpu()
-    generator.train(was_training)
-    return images
+    with evaluating(generator):
+        return to_unit(generator(z.to(device_of(generator)))).cpu()
 
 
 @torch.no_grad()
@@ -282,9 +274,5 @@ def latent_directions_image(generator: nn.Module, base: torch.Tensor, directions
     if len(coefficients) != len(directions):
         raise ValueError(f"coefficients must have one value per direction ({len(directions)}), got {len(coefficients)}")
     z = base + torch.as_tensor([float(c) for c in coefficients], dtype=base.dtype) @ directions
-    device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    image = to_unit(generator(z.unsqueeze(0).to(device)))[0].cpu()
-    generator.train(was_training)
-    return image
+    with evaluating(generator):
+        return to_unit(generator(z.unsqueeze(0).to(device_of(generator))))[0].cpu()

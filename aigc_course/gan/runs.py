@@ -1,9 +1,17 @@
-"""Chapter 05's run folders: checkpoints (read, validated, restored) and the per-epoch sample grids.
+"""Chapter 05's run folders: the training state in the course's one checkpoint format, and sample grids.
 
 A run folder (see :func:`run_folder`) holds ``checkpoint.pt``, written atomically after every
-epoch by :func:`aigc_course.gan_training.train_gan`, and ``samples/epoch_NNN.png``. Checkpoints
-are read with ``torch.load(..., weights_only=True)``; every way they can be wrong (missing,
-truncated, foreign, another architecture) raises :class:`CheckpointError` with a clear message.
+epoch by :func:`aigc_course.gan.training.train_gan`, and ``samples/epoch_NNN.png``. The file is an
+:mod:`aigc_course.checkpoints` checkpoint of kind ``"gan"``:
+
+* ``config``: ``spec`` (the :class:`ModelSpec` as a dict), ``seed``, ``train_subset``;
+* ``states``: ``generator``, ``discriminator``, ``ema_generator`` (when the model keeps one),
+  ``g_optimizer``, ``d_optimizer``, ``rng`` (the global torch RNG and the data-order generator);
+* ``metadata``: ``epoch`` (completed epochs) and ``history`` (:class:`aigc_course.training.History`).
+
+:func:`load_training_state` returns those fields as one flat dict (what exercise 5.3's
+``restore_training_state`` reads); every way a file can be wrong raises
+:class:`aigc_course.checkpoints.CheckpointError` naming the file.
 """
 
 from __future__ import annotations
@@ -12,11 +20,14 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 
+from ..checkpoints import FORMAT as CHECKPOINT_FORMAT, VERSION as CHECKPOINT_VERSION
+from ..checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ..config import data_dir, get_device
 from ..files import atomic_write_bytes
 from .mnist_models import ModelSpec, build_models, model_spec
@@ -24,11 +35,35 @@ from ..plotting import image_grid
 from ..validate import require_int
 
 CHECKPOINT_NAME = "checkpoint.pt"
-FORMAT_VERSION = 1
+CHECKPOINT_KIND = "gan"
+CONFIG_FIELDS = ("spec", "seed", "train_subset")
+STATE_FIELDS = ("generator", "discriminator", "ema_generator", "g_optimizer", "d_optimizer", "rng")
+METADATA_FIELDS = ("epoch", "history")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or belongs to another configuration."""
+def save_training_state(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write a flat training-state dict (the fields above; ``ema_generator`` may be None) atomically."""
+    missing = [key for key in CONFIG_FIELDS + STATE_FIELDS + METADATA_FIELDS if key not in state]
+    if missing:
+        raise ValueError(f"state is missing {missing}")
+    states = {key: state[key] for key in STATE_FIELDS if state[key] is not None}
+    return save_checkpoint(path, CHECKPOINT_KIND, config={key: state[key] for key in CONFIG_FIELDS},
+                           states=states, metadata={key: state[key] for key in METADATA_FIELDS})
+
+
+def load_training_state(path: str | Path) -> dict[str, Any]:
+    """Read a chapter-05 run checkpoint (``weights_only=True``) as one flat dict; :class:`CheckpointError` otherwise."""
+    checkpoint = load_checkpoint(path, CHECKPOINT_KIND)
+    fields = {**checkpoint.config, **checkpoint.states, **checkpoint.metadata}
+    fields.setdefault("ema_generator", None)
+    missing = [key for key in CONFIG_FIELDS + STATE_FIELDS + METADATA_FIELDS if key not in fields]
+    if missing:
+        raise CheckpointError(f"{path} is not a complete chapter-05 GAN checkpoint (missing {missing})")
+    if not isinstance(fields["epoch"], int) or fields["epoch"] < 1:
+        raise CheckpointError(f"{path} has epoch {fields['epoch']!r}; expected a count of completed epochs >= 1")
+    if not isinstance(fields["spec"], dict) or not isinstance(fields["history"], dict):
+        raise CheckpointError(f"{path}: spec and history must be dicts")
+    return fields
 
 
 def restore_training_state(checkpoint: dict, generator: nn.Module, discriminator: nn.Module,
@@ -43,23 +78,6 @@ def restore_training_state(checkpoint: dict, generator: nn.Module, discriminator
     d_optimizer.load_state_dict(checkpoint["d_optimizer"])
     torch.set_rng_state(checkpoint["rng"]["torch"])
     return checkpoint["epoch"] + 1
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a chapter-05 checkpoint with ``weights_only=True``; clear :class:`CheckpointError` otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {str(err)[:120]})") from None
-    required = {"format", "spec", "epoch", "generator", "discriminator", "g_optimizer", "d_optimizer", "rng",
-                "history", "seed", "train_subset"}
-    if not isinstance(checkpoint, dict) or not required <= set(checkpoint):
-        raise CheckpointError(f"{path} is not a chapter-05 GAN checkpoint (missing keys: "
-                              f"{sorted(required - set(checkpoint)) if isinstance(checkpoint, dict) else 'all'})")
-    return checkpoint
 
 
 def spec_from_checkpoint(checkpoint: dict) -> ModelSpec:
@@ -78,13 +96,13 @@ def spec_from_checkpoint(checkpoint: dict) -> ModelSpec:
 
 def load_generator(path: str | Path, device: torch.device | str | None = None, ema: bool = True) -> tuple[nn.Module, ModelSpec]:
     """The trained generator of a checkpoint (its moving average when it has one and ``ema``), in eval mode."""
-    checkpoint = load_checkpoint(path)
+    checkpoint = load_training_state(path)
     spec = spec_from_checkpoint(checkpoint)
     generator, _ = build_models(spec)
-    weights = checkpoint.get("ema_generator") if ema and checkpoint.get("ema_generator") else checkpoint["generator"]
+    weights = checkpoint["ema_generator"] if ema and checkpoint["ema_generator"] else checkpoint["generator"]
     try:
         generator.load_state_dict(weights)
-    except RuntimeError as err:
+    except (RuntimeError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{path}: weights do not fit model {spec.name!r} "
                               f"({str(err).splitlines()[0][:160]})") from None
     return generator.to(get_device(None if device is None else str(device))).eval(), spec
@@ -93,12 +111,13 @@ def load_generator(path: str | Path, device: torch.device | str | None = None, e
 def run_folder(model: str, train_subset: int | None = None, seed: int = 0) -> Path:
     """The notebook's cache folder for a run: ``data_dir()/models/mnist_gan/<model>-<settings hash>-n<subset>-s<seed>``.
 
-    The hash covers the model's whole :class:`ModelSpec`, so a course update that changes a model
-    trains into a new folder instead of tripping over an old checkpoint.
+    The hash covers the model's whole :class:`ModelSpec` and the checkpoint format's version, so a
+    course update that changes either trains into a new folder instead of tripping over an old file.
     """
     spec = model_spec(model)
     require_int("seed", seed, minimum=0)
-    digest = hashlib.sha1(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    settings = {"model": spec.to_dict(), "checkpoint": f"{CHECKPOINT_FORMAT}-v{CHECKPOINT_VERSION}"}
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     subset = "all" if train_subset is None else require_int("train_subset", train_subset, minimum=1)
     return data_dir() / "models" / "mnist_gan" / f"{model}-{digest}-n{subset}-s{seed}"
 

@@ -20,8 +20,8 @@ from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
+from ..training import device_of, progress as progress_bar
 from .losses import StepLosses, gan_training_step, generator_step
 from ..validate import require_float, require_int, require_tensor
 
@@ -113,7 +113,7 @@ def decision_surface(discriminator: nn.Module, extent: float, resolution: int = 
     require_int("resolution", resolution, minimum=2)
     axis = torch.linspace(-extent, extent, resolution)
     ys, xs = torch.meshgrid(axis, axis, indexing="ij")
-    device = next(discriminator.parameters()).device
+    device = device_of(discriminator)
     with torch.no_grad():
         logits = discriminator(torch.stack([xs.flatten(), ys.flatten()], dim=1).to(device))
     return torch.sigmoid(logits).reshape(resolution, resolution).cpu()
@@ -248,7 +248,7 @@ def _train(ring: GaussianRing, config: ToyGANConfig, device: torch.device, progr
     snapshots = [snapshot(0)] if 0 in wanted else []
     d_losses: list[float] = []
     g_losses: list[float] = []
-    for number in tqdm(range(1, config.steps + 1), desc="toy GAN", disable=not progress, mininterval=0.5):
+    for number in progress_bar(range(1, config.steps + 1), desc="toy GAN", enabled=progress):
         real = ring.sample(config.batch_size, rng).to(device)
         noise = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
         losses = step(generator, discriminator, g_opt, d_opt, real, noise, saturating=config.saturating)

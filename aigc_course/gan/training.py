@@ -5,7 +5,12 @@ on MNIST scaled to [-1, 1]. After every epoch it writes, atomically:
 
 * ``out_dir/samples/epoch_NNN.png``: the generator's images for the same 64 noise vectors;
 * ``out_dir/checkpoint.pt``: both networks, the moving average of G, both optimizers, the
-  epoch, the loss history and the RNG states (global torch RNG and the data-order generator).
+  epoch, the history and the RNG states (global torch RNG and the data-order generator), in the
+  course's one checkpoint format (:mod:`aigc_course.gan.runs`).
+
+The history (:class:`aigc_course.training.History`) holds, per epoch, ``train/d_loss`` and
+``train/g_loss`` (means over the epoch's steps), ``eval/d_real`` and ``eval/d_fake`` (mean D(x) and
+D(G(z)) on a fixed probe, both networks in eval mode), ``train/seconds`` and ``train/cpu_seconds``.
 
 Run again with the same ``out_dir`` and it resumes after the last completed epoch: a run
 killed mid-epoch loses only that epoch, and (on the CPU) continues exactly as if it had never
@@ -23,17 +28,17 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
 from ..config import get_device
 from ..data import images_to_symmetric
 from ..evaluation.metrics import load_mnist_cached
-from ..files import atomic_torch_save
 from .losses import StepLosses, gan_training_step
-from .runs import (CHECKPOINT_NAME, FORMAT_VERSION, CheckpointError, load_checkpoint,
-                              restore_training_state, save_grid_png, spec_from_checkpoint)
+from ..checkpoints import CheckpointError
+from ..training import History, evaluating, progress as progress_bar
+from .runs import (CHECKPOINT_NAME, load_training_state, restore_training_state, save_grid_png,
+                   save_training_state, spec_from_checkpoint)
 from .mnist_models import ModelSpec, build_models, model_spec, recalibrate_batch_norm, to_unit
-from ..validate import require_float, require_int
+from ..validate import require_float, require_int, unit_to_symmetric
 
 GRID_SIZE = 64
 PROBE = 512  # real images and noise vectors used to read D(x) and D(G(z)) after each epoch
@@ -72,7 +77,7 @@ class TrainingRun:
     generator: nn.Module
     raw_generator: nn.Module
     discriminator: nn.Module
-    history: dict[str, list[float]]
+    history: History
     epochs_done: int
     out_dir: Path
     resumed_from: int = 0
@@ -88,13 +93,9 @@ def discriminator_outputs(discriminator: nn.Module, generator: nn.Module, real: 
 
     D(x) near 1 with D(G(z)) near 0 for many epochs means D has won and G gets no useful gradient.
     """
-    modes = (discriminator.training, generator.training)
-    discriminator.eval()
-    generator.eval()
-    d_real = torch.sigmoid(discriminator(real)).mean().item()
-    d_fake = torch.sigmoid(discriminator(generator(noise))).mean().item()
-    discriminator.train(modes[0])
-    generator.train(modes[1])
+    with evaluating(discriminator, generator):
+        d_real = torch.sigmoid(discriminator(real)).mean().item()
+        d_fake = torch.sigmoid(discriminator(generator(noise))).mean().item()
     return d_real, d_fake
 
 
@@ -115,7 +116,7 @@ def measure_step_speed(model: str, steps: int = 10, device: torch.device | str |
     g_opt, d_opt = make_optimizers(spec, generator, discriminator)
     ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
     step = training_step_for(spec)
-    real = torch.rand(spec.batch_size, 1, 28, 28, device=device) * 2 - 1
+    real = unit_to_symmetric(torch.rand(spec.batch_size, 1, 28, 28, device=device))
     noise = torch.randn(spec.batch_size, spec.z_dim, device=device)
     for i in range(warmup + steps):
         if i == warmup:
@@ -167,10 +168,10 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
     g_opt, d_opt = make_optimizers(spec, generator, discriminator)
     data_order = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds")}
+    history = History()
     start = 1
     if path.exists():
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_training_state(path)
         saved = (checkpoint["spec"].get("name"), checkpoint["seed"], checkpoint["train_subset"])
         if saved != (spec.name, seed, train_subset):
             raise CheckpointError(f"{path} holds model={saved[0]!r}, seed={saved[1]}, train_subset={saved[2]}, not "
@@ -180,12 +181,15 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
             start = restore_training_state(checkpoint, generator, discriminator, g_opt, d_opt)
             if ema is not None:
                 ema.load_state_dict(checkpoint["ema_generator"])
-        except (RuntimeError, KeyError, ValueError) as err:
+        except (RuntimeError, KeyError, ValueError, TypeError) as err:
             raise CheckpointError(f"{path} does not fit model {spec.name!r} ({str(err).splitlines()[0][:160]})") from None
         data_order.set_state(checkpoint["rng"]["data"])
         if device.type == "cuda" and "cuda" in checkpoint["rng"]:
             torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
-        history = {k: list(v) for k, v in checkpoint["history"].items()}
+        try:
+            history = History.from_state_dict(checkpoint["history"])
+        except (ValueError, TypeError, FloatingPointError) as err:
+            raise CheckpointError(f"{path} holds an unreadable history ({err})") from None
     resumed_from = start - 1
 
     images, _ = load_mnist_cached("train")
@@ -197,8 +201,8 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     step = training_step_for(spec)
     n_batches = len(real_all) // spec.batch_size  # drop the last partial batch: equal-size steps
     started, trained, stopped_early = time.perf_counter(), 0, False
-    with tqdm(total=max(epochs - start + 1, 0) * n_batches, desc=spec.name, unit="batch", disable=not progress,
-              mininterval=0.5) as bar:
+    with progress_bar(total=max(epochs - start + 1, 0) * n_batches, desc=spec.name, unit="batch",
+                      enabled=progress) as bar:
         for epoch in range(start, epochs + 1):
             elapsed = time.perf_counter() - started
             if max_seconds is not None and trained and elapsed + elapsed / trained > max_seconds:
@@ -226,26 +230,25 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
                     on_batch(epoch, b)
             seconds, cpu_seconds = time.perf_counter() - epoch_start, time.process_time() - epoch_cpu
             d_real, d_fake = discriminator_outputs(discriminator, generator, real_all[:PROBE], probe_noise)
-            for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake", "seconds", "cpu_seconds"),
-                                  (*(loss_sum / n_batches).tolist(), d_real, d_fake, seconds, cpu_seconds)):
-                history[key].append(float(value))
+            d_loss, g_loss = (loss_sum / n_batches).tolist()
+            history.log("train", d_loss=d_loss, g_loss=g_loss, seconds=seconds, cpu_seconds=cpu_seconds)
+            history.log("eval", d_real=d_real, d_fake=d_fake)
             if ema is not None:
                 recalibrate_batch_norm(ema, spec.z_dim, seed=seed + 2)
             shown = ema if ema is not None else generator
-            shown.eval()
-            with torch.no_grad():
+            with evaluating(shown):
                 save_grid_png(to_unit(shown(fixed_noise)), out_dir / "samples" / f"epoch_{epoch:03d}.png")
-            atomic_torch_save({
-                "format": FORMAT_VERSION, "spec": spec.to_dict(), "seed": seed, "train_subset": train_subset,
+            save_training_state(path, {
+                "spec": spec.to_dict(), "seed": seed, "train_subset": train_subset,
                 "epoch": epoch, "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                 "ema_generator": ema.state_dict() if ema is not None else None,
                 "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-                "rng": _rng_state(data_order, device), "history": history,
-            }, path)
+                "rng": _rng_state(data_order, device), "history": history.state_dict(),
+            })
             trained += 1
-            bar.set_postfix(D_loss=f"{history['d_loss'][-1]:.3f}", G_loss=f"{history['g_loss'][-1]:.3f}")
+            bar.set_postfix(D_loss=f"{d_loss:.3f}", G_loss=f"{g_loss:.3f}")
     done = resumed_from + trained
-    train_seconds = sum(history["seconds"][resumed_from:done]) if trained else float("nan")
+    train_seconds = sum(history["train/seconds"][resumed_from:done]) if trained else float("nan")
     final = ema if ema is not None else generator
     final.eval()
     return TrainingRun(spec=spec, generator=final, raw_generator=generator.eval(), discriminator=discriminator.eval(),

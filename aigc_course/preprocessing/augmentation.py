@@ -5,7 +5,7 @@ Every augmentation takes a float batch ``[B, 1, H, W]`` (or ``[B, H, W]``) and a
 never modified. All randomness is drawn from the generator (on the CPU, so a seed gives the
 same result on every device), one draw per image, so one call augments every image
 differently. With ``functools.partial`` each one fits the ``augment(batch, generator)``
-callback of :func:`aigc_course.classifier.train_classifier`; :func:`compose` chains them.
+callback of :func:`aigc_course.evaluation.train_classifier`; :func:`compose` chains them.
 
 ``fill`` is the value of the pixels uncovered when an image moves: the background, which is
 0 for MNIST scaled to [0, 1] and -1 for MNIST scaled to [-1, 1].

@@ -9,7 +9,7 @@ Scalings of MNIST pixels p in {0..255}:
   (:func:`fit_standardization`, :func:`standardize`, inverse :func:`unstandardize`).
 
 The classifier experiments reuse :class:`aigc_course.classifier.DigitClassifier` and
-:func:`aigc_course.classifier.train_classifier`.
+:func:`aigc_course.evaluation.train_classifier`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Callable
 
 import matplotlib.pyplot as plt
 import torch
-from tqdm.auto import tqdm
 
 from ..evaluation.classifier import DigitClassifier, accuracy, train_classifier
+from ..training import History, progress as progress_bar
 from ..course.overview import diagram_arrow, diagram_box, diagram_panel  # the course's diagram parts (chapter 00)
 from ..validate import require_float, require_int, require_tensor
 
@@ -126,7 +126,7 @@ def train_digit_classifier(train_x: torch.Tensor, train_y: torch.Tensor, *, epoc
                            augment: Augment | None = None,
                            eval_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
                            batch_size: int = 64, lr: float = 1e-3, device: torch.device | str | None = None,
-                           progress: bool = True) -> tuple[DigitClassifier, dict[str, list[float]]]:
+                           progress: bool = True) -> tuple[DigitClassifier, History]:
     """A fresh, seeded :class:`DigitClassifier` trained by ``train_classifier``; returns (model, history).
 
     Images ``[N, 28, 28]`` float in [0, 1]. The seed fixes the initial weights and dropout masks
@@ -165,7 +165,7 @@ def cross_validate(images: torch.Tensor, labels: torch.Tensor, splits: list[tupl
             raise ValueError(f"splits[{f}] must hold disjoint, non-empty index sets within 0..{len(images) - 1}")
     require_int("seed", seed, minimum=0)
     scores = []
-    for f, (train_idx, val_idx) in enumerate(tqdm(splits, desc="cross-validation folds", disable=not progress)):
+    for f, (train_idx, val_idx) in enumerate(progress_bar(splits, desc="cross-validation folds", unit="fold", enabled=progress)):
         model, _ = train_digit_classifier(images[train_idx], labels[train_idx], epochs=epochs, seed=seed + f,
                                           augment=augment, batch_size=batch_size, lr=lr, device=device,
                                           progress=False)

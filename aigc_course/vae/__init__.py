@@ -3,9 +3,10 @@
 Modules: ``losses``, ``models``, ``storage``, ``training``, ``latent``.
 """
 
-from .losses import (LOG_2PI, reparameterize, gaussian_kl, reconstruction_nll, VAELoss, vae_loss, forward_loss, elbo_terms, evaluate, importance_weighted_nll, train_vae)
-from .storage import (checkpoint_path, save_vae, load_vae)
-from .models import (IMAGE_SHAPE, PIXELS, as_image_batch, VAEBase, MLPVAE, ConvVAE, MODEL_KINDS, build_vae)
+from .losses import (LOG_2PI, reparameterize, gaussian_kl, reconstruction_nll, VAELoss, vae_loss, forward_loss, elbo_terms, evaluate, importance_weighted_nll)
+from .training import (train_vae,)
+from .storage import (checkpoint_path, save_vae, load_vae, load_cached_vae)
+from .models import (IMAGE_SHAPE, PIXELS, LATENT_DIM, as_image_batch, VAEBase, MLPVAE, ConvVAE, MODEL_KINDS, build_vae)
 from .latent import (encode_mean, decode_mean, reconstruct, sample_prior, latent_manifold, interpolate, latent_activity, active_units, kl_per_dimension, plot_latent_codes, latent_explorer_figure, interpolation_figure)
 
-__all__ = ['LOG_2PI', 'reparameterize', 'gaussian_kl', 'reconstruction_nll', 'VAELoss', 'vae_loss', 'forward_loss', 'elbo_terms', 'evaluate', 'importance_weighted_nll', 'train_vae', 'checkpoint_path', 'save_vae', 'load_vae', 'IMAGE_SHAPE', 'PIXELS', 'as_image_batch', 'VAEBase', 'MLPVAE', 'ConvVAE', 'MODEL_KINDS', 'build_vae', 'encode_mean', 'decode_mean', 'reconstruct', 'sample_prior', 'latent_manifold', 'interpolate', 'latent_activity', 'active_units', 'kl_per_dimension', 'plot_latent_codes', 'latent_explorer_figure', 'interpolation_figure']
+__all__ = ['LOG_2PI', 'reparameterize', 'gaussian_kl', 'reconstruction_nll', 'VAELoss', 'vae_loss', 'forward_loss', 'elbo_terms', 'evaluate', 'importance_weighted_nll', 'train_vae', 'checkpoint_path', 'save_vae', 'load_vae', 'load_cached_vae', 'IMAGE_SHAPE', 'PIXELS', 'LATENT_DIM', 'as_image_batch', 'VAEBase', 'MLPVAE', 'ConvVAE', 'MODEL_KINDS', 'build_vae', 'encode_mean', 'decode_mean', 'reconstruct', 'sample_prior', 'latent_manifold', 'interpolate', 'latent_activity', 'active_units', 'kl_per_dimension', 'plot_latent_codes', 'latent_explorer_figure', 'interpolation_figure']

@@ -18,26 +18,19 @@ import torch
 import torch.nn as nn
 
 from ..plotting import show_images
-from ..validate import require_float, require_int, require_tensor
+from ..training import device_of, evaluating
+from ..validate import require_float, require_images, require_int, require_tensor
 from .losses import gaussian_kl
-from .models import as_image_batch
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 @torch.no_grad()
 def encode_mean(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """(mu, logvar) of q(z|x) for float images ``[N, 1, 28, 28]`` in [0, 1]: two ``[N, d]`` CPU tensors."""
-    images = as_image_batch(images, "images")
+    images = require_images("images", images, pixel_range=None)
     require_int("batch_size", batch_size, minimum=1)
-    was_training, device = model.training, _device_of(model)
-    model.eval()
-    parts = [model.encode(images[i:i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
-    model.train(was_training)
-    if not parts:
-        raise ValueError("images must not be empty")
+    device = device_of(model)
+    with evaluating(model):
+        parts = [model.encode(images[i:i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
     return torch.cat([p[0] for p in parts]).cpu(), torch.cat([p[1] for p in parts]).cpu()
 
 
@@ -45,11 +38,8 @@ def encode_mean(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) 
 def decode_mean(model: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """Pixel means sigmoid(decoder(z)) ``[N, 1, 28, 28]`` in [0, 1] (CPU) for codes ``z`` ``[N, d]``."""
     require_tensor("z", z, ndim=2, floating=True)
-    was_training = model.training
-    model.eval()
-    out = torch.sigmoid(model.decode(z.to(_device_of(model)))).cpu()
-    model.train(was_training)
-    return out
+    with evaluating(model):
+        return torch.sigmoid(model.decode(z.to(device_of(model)))).cpu()
 
 
 def reconstruct(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
@@ -92,10 +82,11 @@ def interpolate(model: nn.Module, x_a: torch.Tensor, x_b: torch.Tensor, steps: i
 
 
 def _one_image(x: torch.Tensor, name: str) -> torch.Tensor:
+    """One image, ``[28, 28]``, ``[1, 28, 28]`` or ``[784]`` -> ``[1, 28, 28]``."""
     require_tensor(name, x, floating=True)
     if x.numel() != 784:
         raise ValueError(f"{name} must be one image of 28x28 pixels, got shape {list(x.shape)}")
-    return x.reshape(1, 28, 28)
+    return require_images(name, x.reshape(1, -1), pixel_range=None)[0]
 
 
 def latent_activity(model: nn.Module, images: torch.Tensor) -> torch.Tensor:

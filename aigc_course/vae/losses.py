@@ -15,9 +15,10 @@ The loss minimized is the negative ELBO, per image, in nats:
     KL             = 1/2 sum_k (mu_k^2 + sigma_k^2 - 1 - log sigma_k^2)
 
 with beta = 1 for the true ELBO. Encoder and decoder are trained **jointly**: one loss,
-one optimizer, one backward pass per batch (:func:`train_vae`).
+one optimizer, one backward pass per batch (:func:`aigc_course.vae.training.train_vae`).
 
-Models live in :mod:`aigc_course.vae_models`; latent-space tools in :mod:`aigc_course.vae_latent`.
+Models live in :mod:`aigc_course.vae.models`, the loop in :mod:`aigc_course.vae.training`, latent-space
+tools in :mod:`aigc_course.vae.latent`, checkpoints in :mod:`aigc_course.vae.storage`.
 Chapter 06 reuses :func:`train_vae`, :func:`elbo_terms` / :func:`evaluate` (per-image -ELBO, e.g. the
 train-vs-test gap), :func:`reconstruction_nll` and :func:`save_vae` / :func:`load_vae` / :func:`checkpoint_path`.
 """
@@ -25,17 +26,14 @@ train-vs-test gap), :func:`reconstruction_nll` and :func:`save_vae` / :func:`loa
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from ..config import data_dir, is_fast_mode
-from ..data import InMemoryBatches
-from ..validate import require_float, require_int, require_tensor
+from ..training import device_of, evaluating
+from ..validate import require_float, require_images, require_int, require_tensor
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -116,17 +114,8 @@ def forward_loss(model: nn.Module, x: torch.Tensor, beta: float = 1.0) -> VAELos
 
 
 def _check_images(images: Any, name: str = "images") -> torch.Tensor:
-    require_tensor(name, images, ndim=(2, 3, 4), floating=True)
-    if len(images) == 0:
-        raise ValueError(f"{name} must not be empty")
-    low, high = images.min().item(), images.max().item()
-    if low < 0.0 or high > 1.0:
-        raise ValueError(f"{name} must be float pixel intensities in [0, 1] (images_to_unit), got range [{low:.3g}, {high:.3g}]")
-    return images
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+    """Float pixel intensities in [0, 1] (``images_to_unit``), any of the course's batch shapes."""
+    return require_images(name, images)
 
 
 @torch.no_grad()
@@ -139,16 +128,14 @@ def elbo_terms(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1000
     _check_images(images)
     require_int("batch_size", batch_size, minimum=1)
     generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
-    was_training, device = model.training, _device_of(model)
-    model.eval()
-    rec, kl = [], []
-    for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].to(device)
-        mu, logvar = model.encode(x)
-        logits = model.decode(reparameterize(mu, logvar, generator))
-        rec.append(reconstruction_nll(logits, x.view_as(logits)).cpu())
-        kl.append(gaussian_kl(mu, logvar).cpu())
-    model.train(was_training)
+    device, rec, kl = device_of(model), [], []
+    with evaluating(model):
+        for start in range(0, len(images), batch_size):
+            x = images[start:start + batch_size].to(device)
+            mu, logvar = model.encode(x)
+            logits = model.decode(reparameterize(mu, logvar, generator))
+            rec.append(reconstruction_nll(logits, x.view_as(logits)).cpu())
+            kl.append(gaussian_kl(mu, logvar).cpu())
     rec_t, kl_t = torch.cat(rec), torch.cat(kl)
     return {"reconstruction": rec_t, "kl": kl_t, "loss": rec_t + kl_t}
 
@@ -171,78 +158,18 @@ def importance_weighted_nll(model: nn.Module, images: torch.Tensor, *, k: int = 
     require_int("k", k, minimum=1)
     require_int("batch_size", batch_size, minimum=1)
     generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
-    was_training, device = model.training, _device_of(model)
-    model.eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].to(device)
-        mu, logvar = model.encode(x)                                      # [b, d]
-        eps = torch.randn((k, *mu.shape), generator=generator).to(device)  # [k, b, d]
-        z = mu + torch.exp(0.5 * logvar) * eps
-        log_q = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)             # log N(z; mu, sigma^2)
-        log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)                    # log N(z; 0, I)
-        logits = model.decode(z.flatten(0, 1))                             # [k * b, 1, 28, 28]
-        target = x.reshape(1, len(x), -1).expand(k, -1, -1).reshape(logits.shape)
-        log_lik = -reconstruction_nll(logits, target).view(k, len(x))
-        log_w = log_lik + log_prior - log_q
-        out.append((math.log(k) - torch.logsumexp(log_w, dim=0)).cpu())
-    model.train(was_training)
+    device, out = device_of(model), []
+    with evaluating(model):
+        for start in range(0, len(images), batch_size):
+            x = images[start:start + batch_size].to(device)
+            mu, logvar = model.encode(x)                                      # [b, d]
+            eps = torch.randn((k, *mu.shape), generator=generator).to(device)  # [k, b, d]
+            z = mu + torch.exp(0.5 * logvar) * eps
+            log_q = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)             # log N(z; mu, sigma^2)
+            log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)                    # log N(z; 0, I)
+            logits = model.decode(z.flatten(0, 1))                             # [k * b, 1, 28, 28]
+            target = x.reshape(1, len(x), -1).expand(k, -1, -1).reshape(logits.shape)
+            log_lik = -reconstruction_nll(logits, target).view(k, len(x))
+            log_w = log_lik + log_prior - log_q
+            out.append((math.log(k) - torch.logsumexp(log_w, dim=0)).cpu())
     return torch.cat(out)
-
-
-def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
-              beta: float = 1.0, seed: int = 0, eval_images: torch.Tensor | None = None,
-              device: torch.device | str | None = None, progress: bool = True) -> dict[str, list[float]]:
-    """Train encoder and decoder jointly with Adam on the negative ELBO; return the history.
-
-    ``images``: float ``[N, 1, 28, 28]`` in [0, 1]. Every step: ``forward_loss`` -> one
-    backward pass through decoder *and* encoder -> one optimizer step on all parameters.
-    History: per step ``step_loss``, ``step_reconstruction``, ``step_kl``; per epoch ``loss``,
-    ``reconstruction``, ``kl`` (training means), ``seconds`` (cumulative training time, evaluation
-    excluded) and, with ``eval_images``, ``eval_loss``, ``eval_reconstruction``, ``eval_kl``.
-    """
-    _check_images(images)
-    require_int("epochs", epochs, minimum=1)
-    require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    beta = require_float("beta", beta, minimum=0.0)
-    if eval_images is not None:
-        _check_images(eval_images, "eval_images")
-    device = torch.device(device) if device is not None else _device_of(model)
-    model.to(device)
-    torch.manual_seed(require_int("seed", seed, minimum=0))  # the eps of reparameterize
-    batches = InMemoryBatches(images, batch_size=batch_size, shuffle=True, seed=seed, device=device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # ONE optimizer over encoder + decoder
-    keys = ["step_loss", "step_reconstruction", "step_kl", "loss", "reconstruction", "kl", "seconds"]
-    history: dict[str, list[float]] = {key: [] for key in keys}
-    if eval_images is not None:
-        history.update(eval_loss=[], eval_reconstruction=[], eval_kl=[])
-    elapsed = 0.0
-    # mininterval and refresh=False below: redraw at most twice a second (a notebook drops messages it gets too fast)
-    bar = tqdm(total=epochs * len(batches), desc=f"VAE ({type(model).__name__})", disable=not progress, leave=False,
-               mininterval=0.5)
-    for _ in range(epochs):
-        model.train()
-        sums, count, started = torch.zeros(3), 0, time.perf_counter()
-        for (x,) in batches:
-            terms = forward_loss(model, x, beta)
-            optimizer.zero_grad(set_to_none=True)
-            terms.loss.backward()                                  # gradients for encoder AND decoder
-            optimizer.step()
-            values = torch.stack([t.detach() for t in terms]).cpu()
-            sums += values * len(x)
-            count += len(x)
-            for key, value in zip(keys[:3], values.tolist()):
-                history[key].append(value)
-            bar.set_postfix(loss=f"{values[0]:.1f}", refresh=False)
-            bar.update(1)
-        elapsed += time.perf_counter() - started
-        for key, value in zip(keys[3:6], (sums / count).tolist()):
-            history[key].append(value)
-        history["seconds"].append(elapsed)
-        if eval_images is not None:
-            result = evaluate(model, eval_images)
-            for name in ("loss", "reconstruction", "kl"):
-                history[f"eval_{name}"].append(result[name])
-    bar.close()
-    model.eval()
-    return history

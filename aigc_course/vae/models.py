@@ -23,22 +23,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .losses import reparameterize
-from ..validate import require_int, require_tensor
+from ..validate import IMAGE_SHAPE, require_images, require_int, require_tensor
 
-IMAGE_SHAPE = (1, 28, 28)
 PIXELS = 28 * 28
+LATENT_DIM = 20  # the pytorch/examples latent size: chapter 03's models and chapter 06's reuse of them
 
 
 def as_image_batch(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     """``[B, 1, 28, 28]``, ``[B, 28, 28]`` or ``[B, 784]`` float -> a ``[B, 1, 28, 28]`` view."""
-    require_tensor(name, x, ndim=(2, 3, 4), floating=True)
-    if x.ndim == 2 and x.shape[1] == PIXELS:
-        return x.view(-1, *IMAGE_SHAPE)
-    if x.ndim == 3 and tuple(x.shape[1:]) == IMAGE_SHAPE[1:]:
-        return x.unsqueeze(1)
-    if x.ndim == 4 and tuple(x.shape[1:]) == IMAGE_SHAPE:
-        return x
-    raise ValueError(f"{name} must have shape [B, 1, 28, 28], [B, 28, 28] or [B, 784], got {list(x.shape)}")
+    return require_images(name, x, pixel_range=None, allow_empty=True)
 
 
 def _as_latent(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
@@ -84,7 +77,7 @@ class MLPVAE(VAEBase):
     ``sigmoid`` moved into the loss), which changes no number, only the numerics.
     """
 
-    def __init__(self, latent_dim: int = 20, hidden: int = 400) -> None:
+    def __init__(self, latent_dim: int = LATENT_DIM, hidden: int = 400) -> None:
         super().__init__()
         self.latent_dim = require_int("latent_dim", latent_dim, minimum=1)
         self.hidden = require_int("hidden", hidden, minimum=1)
@@ -114,7 +107,7 @@ class ConvVAE(VAEBase):
     keep it fast on a CPU: 1.72 million multiply-adds per image forward, 2.6 times the MLP's 0.65 million.
     """
 
-    def __init__(self, latent_dim: int = 20, channels: tuple[int, int] = (16, 32), hidden: int = 256) -> None:
+    def __init__(self, latent_dim: int = LATENT_DIM, channels: tuple[int, int] = (16, 32), hidden: int = 256) -> None:
         super().__init__()
         self.latent_dim = require_int("latent_dim", latent_dim, minimum=1)
         if not (isinstance(channels, (tuple, list)) and len(channels) == 2):

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from ..checkpoints import load_checkpoint, load_state, save_checkpoint
+from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from ..config import data_dir, is_fast_mode
 from .models import build_vae
 
@@ -47,3 +47,26 @@ def load_vae(path: str | os.PathLike, device: torch.device | str = "cpu") -> tup
     model = build_vae(checkpoint.config)
     load_state(model, checkpoint, "model")
     return model.to(device).eval(), dict(checkpoint.metadata)
+
+
+def load_cached_vae(names: tuple[str, ...] | list[str], device: torch.device | str = "cpu",
+                    verbose: bool = True) -> tuple[nn.Module, dict[str, Any], Path] | None:
+    """The first usable cached VAE among ``names`` (:func:`checkpoint_path` of each), or None.
+
+    A file that cannot be used (an old format, corrupted, another kind) is skipped with a one-line
+    reason, never half-loaded; the caller then trains a model in its place.
+    """
+    if isinstance(names, str) or not names:
+        raise ValueError(f"names must be a non-empty list of checkpoint names, got {names!r}")
+    for name in names:
+        path = checkpoint_path(name)
+        if not path.is_file():
+            continue
+        try:
+            model, metadata = load_vae(path, device)
+        except CheckpointError as err:
+            if verbose:
+                print(f"skipping the cached VAE: {err}")
+            continue
+        return model, metadata, path
+    return None
