@@ -1,6 +1,9 @@
-"""Chapter 06: applications - inpainting, audio, the text model and its data, the challenges.
+"""Chapter 06: applications and outlook.
 
-Modules: ``inpainting``, ``audio``, ``text_data``, ``text_model``, ``challenges``.
+* ``inpainting`` - masks, completing and denoising digits with chapter 03's VAE;
+* ``audio`` - synthetic notes, chapter 03's VAE learning sound, pitch measurements;
+* ``text_data`` / ``text_model`` - characters, a small causal Transformer from chapter 04's block;
+* ``challenges`` - step costs of every course model, memorization, a real-vs-generated detector.
 """
 
 from .inpainting import (MASK_KINDS, make_masks, masked_bernoulli_nll, gaussian_nll, complete_images, denoise_images, add_noise, hidden_pixel_mse, restoration_figure, inpainting_figure)

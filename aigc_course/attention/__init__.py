@@ -1,6 +1,9 @@
-"""Chapter 04: self-attention - layers, the worked example and demos, learned sequence tasks.
+"""Chapter 04: self-attention.
 
-Modules: ``layers``, ``demos``, ``tasks``.
+* ``layers`` - :func:`softmax`, :func:`scaled_dot_product_attention` (and the loop version),
+  :func:`causal_mask`, :class:`SelfAttention`, :class:`MultiHeadAttention`, :class:`TransformerBlock`;
+* ``demos`` - the article's worked example recomputed, softmax saturation, attention maps;
+* ``tasks`` - learned sequence tasks (reverse, sort): data, model, :func:`train_sequence_task`.
 """
 
 from .layers import (softmax, attention_loops, scaled_dot_product_attention, causal_mask, SelfAttention, MultiHeadAttention, TransformerBlock)

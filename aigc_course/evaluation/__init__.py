@@ -1,6 +1,10 @@
-"""The course classifier and the metrics every generative chapter uses (IS, FD, nearest neighbours).
+"""The course's judge of digits, shared by chapters 01, 05 and 06.
 
-Modules: ``classifier``, ``metrics``.
+* ``classifier`` - :class:`DigitClassifier`, :func:`train_classifier`, :func:`accuracy`;
+* ``metrics`` - the cached evaluation classifier (kind ``"classifier"`` of
+  :mod:`aigc_course.checkpoints`), class probabilities, the Inception-style score, the class
+  histogram, the Frechet distance in the classifier's features, nearest training neighbours,
+  :func:`evaluation_report`.
 """
 
 from .classifier import (DigitClassifier, predict_logits, accuracy, train_classifier)

@@ -1,6 +1,18 @@
-"""Chapters 02 and 05: GAN losses and steps, the toy ring, D*, plots, the MNIST models, training and run folders.
+"""Chapters 02 and 05: generative adversarial networks.
 
-Modules: ``losses``, ``toy``, ``dstar``, ``plots``, ``mnist_models``, ``training``, ``runs``.
+Chapter 02 (theory and a 2-D playground):
+
+* ``losses`` - L_D and L_G (saturating and not), one D-step, one G-step, :func:`gan_training_step`;
+* ``toy`` - the ring of 8 Gaussians, :func:`mode_coverage`, :func:`train_toy_gan`;
+* ``dstar`` - the optimal discriminator D* = p_data / (p_data + p_g), V(D*, G) = -log 4 + 2 JSD;
+* ``plots`` - loss curves, gradients of L_G, snapshots.
+
+Chapter 05 (the MNIST project):
+
+* ``mnist_models`` - the article's networks, the DCGAN and the improved MLP (:data:`MODELS`,
+  :class:`ModelSpec`), :func:`generate` and latent walks;
+* ``training`` - :func:`train_gan`: the loop, EMA, per-epoch sample grids, checkpoints, resume;
+* ``runs`` - run folders and their checkpoints (kind ``"gan"`` of :mod:`aigc_course.checkpoints`).
 """
 
 from .losses import (discriminator_loss, generator_loss, generator_logit_gradients, StepLosses, discriminator_step, generator_step, gan_training_step)

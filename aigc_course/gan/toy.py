@@ -142,12 +142,12 @@ class ToyGANConfig:
 
     steps: int = 4000
     batch_size: int = 256
-    latent_dim: int = 2
-    hidden: int = 128
-    depth: int = 3
     lr_generator: float = 1e-3
     lr_discriminator: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
+    latent_dim: int = 2
+    hidden: int = 128
+    depth: int = 3
     generator_steps: int = 1  # generator updates per discriminator update
     saturating: bool = False
     lr_decay: bool = True  # both learning rates decay linearly to 0 over the run

@@ -1,6 +1,10 @@
 """Chapter 01: data preprocessing - cleaning, augmentation, normalization and leak-free evaluation.
 
-Modules: ``cleaning``, ``augmentation``, ``pipeline``.
+* ``cleaning`` - the checks that find non-finite, out-of-range, blank, duplicate and outlier images,
+  :func:`clean_report`, and injected corruptions to measure them (:func:`detection_scores`);
+* ``augmentation`` - seeded shifts, rotations, flips, noise, :func:`compose`;
+* ``pipeline`` - pixel scalings, standardization fitted on training data only, the classifier
+  experiment (:func:`train_digit_classifier`) and cross-validation.
 """
 
 from .cleaning import (Issue, find_non_finite, find_out_of_range, find_blank, find_duplicates, OUTLIER_FEATURES, image_features, robust_z, find_outliers, CleaningReport, clean_report, CORRUPTION_KINDS, inject_corruption, detection_scores)

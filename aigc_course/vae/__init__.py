@@ -1,6 +1,12 @@
-"""Chapter 03: the VAE - the ELBO's terms, the models, training, and latent-space tools.
+"""Chapter 03: the variational autoencoder.
 
-Modules: ``losses``, ``models``, ``storage``, ``training``, ``latent``.
+* ``losses`` - the ELBO term by term: :func:`reparameterize`, :func:`gaussian_kl`,
+  :func:`reconstruction_nll`, :func:`vae_loss`, and the evaluations (:func:`evaluate`,
+  :func:`importance_weighted_nll`);
+* ``models`` - :class:`MLPVAE` (pytorch/examples) and :class:`ConvVAE` (the chapter's model);
+* ``training`` - :func:`train_vae`, encoder and decoder trained jointly, one optimizer;
+* ``latent`` - encode/decode means, prior samples, the 2-D manifold, interpolation, active units;
+* ``storage`` - trained VAEs on disk (kind ``"vae"`` of :mod:`aigc_course.checkpoints`).
 """
 
 from .losses import (LOG_2PI, reparameterize, gaussian_kl, reconstruction_nll, VAELoss, vae_loss, forward_loss, elbo_terms, evaluate, importance_weighted_nll)
