@@ -74,3 +74,14 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step", 
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def moving_average(values: Sequence[float], window: int) -> list[float]:
+    """Mean of the last ``window`` values at each position (fewer at the start); same length as ``values``."""
+    require_int("window", window, minimum=1)
+    x = np.asarray(list(values), dtype=np.float64)
+    if x.ndim != 1 or len(x) == 0:
+        raise ValueError("values must be a non-empty sequence of numbers")
+    sums = np.cumsum(np.concatenate([[0.0], x]))
+    counts = np.minimum(np.arange(1, len(x) + 1), window)
+    return ((sums[1:] - sums[np.arange(1, len(x) + 1) - counts]) / counts).tolist()

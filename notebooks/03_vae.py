@@ -335,37 +335,11 @@ print(f"saved for chapter 06: {conv_path}")
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 
-from aigc_course.plotting import plot_curves
+from aigc_course.vae import training_curves_figure
 
-
-def smooth(values, window):
-    """Moving average (for noisy per-step curves)."""
-    values = np.asarray(values, dtype=float)
-    window = max(1, min(window, len(values)))
-    return np.convolve(values, np.ones(window) / window, mode="valid")
-
-
-def plot_history(history, title):
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    steps_per_epoch = len(history["train/step_loss"]) / len(history["train/loss"])
-    window = max(1, int(steps_per_epoch // 5))
-    for ax, key, label, logy in ((axes[0], "train/step_reconstruction", "reconstruction (log scale)", True),
-                                 (axes[1], "train/step_kl", "KL", False)):
-        values = smooth(history[key], window)
-        plot_curves({f"training, smoothed over {window} steps": values}, logy=logy,
-                    x=(np.arange(len(values)) + window) / steps_per_epoch, xlabel="epoch", ylabel="nats per image",
-                    ax=ax, title=label)
-    curves = {"training": history["train/loss"]}
-    if "eval/loss" in history:
-        curves["test"] = history["eval/loss"]
-    plot_curves(curves, xlabel="epoch", ylabel="negative ELBO (nats per image)", ax=axes[2], title=title)
-    fig.tight_layout()
-    plt.show()
-
-
-plot_history(conv_history, "ConvVAE: negative ELBO per epoch")
+training_curves_figure(conv_history, "ConvVAE: negative ELBO per epoch")
+plt.show()
 
 # %% [markdown]
 # ## 8. The pytorch/examples MLP, side by side
@@ -380,7 +354,8 @@ mlp_vae = MLPVAE()
 mlp_history = train_vae(mlp_vae, train_x, epochs=BUDGET.mlp_epochs, lr=1e-3, eval_images=test_x, device=device, seed=0)
 mlp_result = evaluate(mlp_vae, test_x)
 mlp_seconds = mlp_history["train/seconds"][-1]
-plot_history(mlp_history, "MLPVAE: negative ELBO per epoch")
+training_curves_figure(mlp_history, "MLPVAE: negative ELBO per epoch")
+plt.show()
 
 rows = [("ConvVAE (main)", conv_vae, BUDGET.epochs, conv_seconds, conv_result),
         ("MLPVAE (pytorch/examples)", mlp_vae, BUDGET.mlp_epochs, mlp_seconds, mlp_result)]
@@ -540,27 +515,12 @@ for beta in progress(BUDGET.betas, desc="beta sweep"):
     train_vae(model, train_x, epochs=BUDGET.beta_epochs, beta=beta, device=device, seed=0, progress=False)
     beta_models[beta], beta_results[beta] = model, evaluate(model, test_x)
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-rates = [beta_results[b]["kl"] for b in BUDGET.betas]
-distortions = [beta_results[b]["reconstruction"] for b in BUDGET.betas]
-axes[0].plot(rates, distortions, "o-")
-for b, r, d in zip(BUDGET.betas, rates, distortions):
-    axes[0].annotate(f"β = {b:g}", (r, d), textcoords="offset points", xytext=(6, 4))
-axes[0].set_xlabel("KL term on the test set (nats per image)")
-axes[0].set_ylabel("reconstruction term (nats per image)")
-axes[0].set_title("the trade-off: information in z vs reconstruction")
-axes[0].grid(alpha=0.3)
-axes[1].bar([f"β = {b:g}" for b in BUDGET.betas], [beta_results[b]["loss"] for b in BUDGET.betas])
-axes[1].set_ylim(min(beta_results[b]["loss"] for b in BUDGET.betas) - 10, None)
-axes[1].set_ylabel("test negative ELBO (β = 1), nats")
-axes[1].set_title("scored on the true bound")
-fig.tight_layout()
-plt.show()
+# %%
+from aigc_course.vae import beta_sweep_figure, prior_samples_figure
 
-fig, axes = plt.subplots(1, len(BUDGET.betas), figsize=(3.2 * len(BUDGET.betas), 3.0))
-for ax, beta in zip(axes, BUDGET.betas):
-    show_images(sample_prior(beta_models[beta], 16, seed=0), nrow=4, ax=ax, title=f"β = {beta:g}: samples")
-fig.tight_layout()
+beta_sweep_figure(beta_results)
+plt.show()
+prior_samples_figure({f"β = {beta:g}": beta_models[beta] for beta in BUDGET.betas})
 plt.show()
 for beta in BUDGET.betas:
     r = beta_results[beta]

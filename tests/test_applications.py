@@ -311,3 +311,18 @@ def test_longest_copied_span_matches_brute_force():
                     key=len, default="")
         assert len(longest_copied_span(text, corpus)) == len(brute)
     assert longest_copied_span("xx critic met yy", corpus) == " critic met "
+
+
+def test_generated_notes_figure_counts_the_notes_it_is_given():
+    import matplotlib.pyplot as plt
+
+    waves, ids = audio.random_notes(16, seed=1)
+    fig = audio.generated_notes_figure(ids, waves, waves)
+    left, right = fig.axes[:2]
+    generated_bars = left.patches[len(audio.NOTE_NAMES):]
+    counts = torch.tensor(list(audio.pitch_report(waves)["note_counts"].values()), dtype=torch.float64)
+    assert [round(b.get_height(), 6) for b in generated_bars] == [round(v, 6) for v in (counts / counts.sum()).tolist()]
+    assert len(right.get_lines()) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="generated"):
+        audio.generated_notes_figure(ids, waves[0], waves)

@@ -77,3 +77,14 @@ def test_check_detects_outputs_and_stale_pairs(tmp_path, monkeypatch):
     nbtools.build()
     (student / "01_x.py").write_text((student / "01_x.py").read_text() + "\n# %%\nprint(1)\n")
     assert any("notebooks/01_x.py: out of sync" in p for p in nbtools.problems())
+
+
+def test_code_cells_stay_short():
+    """About 25 lines at most (30 is the hard limit): a figure that needs more is a package function."""
+    long_cells = []
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            lines = "".join(cell["source"]).rstrip().split("\n")
+            if cell["cell_type"] == "code" and len(lines) > 30:
+                long_cells.append(f"{path.name} cell {index}: {len(lines)} lines")
+    assert not long_cells, long_cells

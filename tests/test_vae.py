@@ -351,3 +351,33 @@ def _multiply_adds(model: nn.Module) -> int:
 def test_cost_per_image_stated_in_the_convvae_docstring():
     conv, mlp = _multiply_adds(ConvVAE()), _multiply_adds(MLPVAE())
     assert round(conv / 1e6, 2) == 1.72 and round(mlp / 1e6, 2) == 0.65 and round(conv / mlp, 1) == 2.6
+
+
+def test_training_figures_draw_what_the_history_holds():
+    import matplotlib.pyplot as plt
+
+    from aigc_course.training import History
+    from aigc_course.vae.plots import beta_sweep_figure, prior_samples_figure, training_curves_figure
+
+    history = History()
+    for step in range(20):
+        history.log("train", step_loss=100.0 - step, step_reconstruction=90.0 - step, step_kl=10.0)
+    for epoch in range(4):
+        history.log("train", loss=100.0 - 5 * epoch)
+        history.log("eval", loss=101.0 - 5 * epoch)
+    fig = training_curves_figure(history, "toy")
+    assert [len(ax.get_lines()) for ax in fig.axes] == [1, 1, 2]
+    assert list(fig.axes[2].get_lines()[1].get_ydata()) == history["eval/loss"]
+    plt.close(fig)
+    with pytest.raises(TypeError, match="History"):
+        training_curves_figure({"train/loss": [1.0]}, "toy")
+    results = {0.5: {"kl": 30.0, "reconstruction": 70.0, "loss": 100.0}, 2.0: {"kl": 10.0, "reconstruction": 95.0, "loss": 105.0}}
+    fig = beta_sweep_figure(results)
+    assert list(fig.axes[0].get_lines()[0].get_xdata()) == [30.0, 10.0]
+    assert [b.get_height() for b in fig.axes[1].patches] == [100.0, 105.0]
+    plt.close(fig)
+    fig = prior_samples_figure({"a": MLPVAE(latent_dim=2, hidden=8), "b": MLPVAE(latent_dim=2, hidden=8)}, n=4)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="results"):
+        beta_sweep_figure({})

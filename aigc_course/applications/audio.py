@@ -136,3 +136,34 @@ def audio_player(wave: torch.Tensor, sample_rate: int = SAMPLE_RATE):
     t_in = np.arange(len(x)) / sample_rate
     t_out = np.arange(int(len(x) * PLAYBACK_RATE / sample_rate)) / PLAYBACK_RATE
     return Audio(np.interp(t_out, t_in, x), rate=PLAYBACK_RATE, normalize=False)
+
+
+def generated_notes_figure(train_note_ids: torch.Tensor, generated: torch.Tensor, real: torch.Tensor,
+                           sample_rate: int = SAMPLE_RATE):
+    """Left: the share of each scale note among training notes and among in-tune generated ones;
+    right: one generated waveform over one real one. ``generated``, ``real``: ``[N, 784]`` in [-1, 1]."""
+    import matplotlib.pyplot as plt
+
+    require_tensor("train_note_ids", train_note_ids, ndim=1)
+    require_tensor("generated", generated, ndim=2, floating=True)
+    require_tensor("real", real, ndim=2, floating=True)
+    counts = pitch_report(generated, sample_rate)["note_counts"]
+    t_ms = torch.arange(generated.shape[1]) / sample_rate * 1000
+    n = len(NOTE_NAMES)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 2.6))
+    train_counts = torch.bincount(train_note_ids, minlength=n).double()
+    gen_counts = torch.tensor(list(counts.values()), dtype=torch.float64)
+    axes[0].bar(range(n), (train_counts / train_counts.sum()).numpy(), width=0.4, label="training notes")
+    axes[0].bar(torch.arange(n) + 0.4, (gen_counts / max(gen_counts.sum(), 1)).numpy(), width=0.4,
+                label="generated, in tune")
+    axes[0].set_xticks(torch.arange(n) + 0.2, NOTE_NAMES)
+    axes[0].set_ylabel("share")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("which notes the VAE generates", fontsize=10)
+    axes[1].plot(t_ms, generated[0], lw=0.8, label="generated")
+    axes[1].plot(t_ms, real[0], lw=0.8, alpha=0.6, label="a real test note")
+    axes[1].set_xlabel("time (ms)")
+    axes[1].legend(fontsize=8)
+    axes[1].set_title("waveforms", fontsize=10)
+    fig.tight_layout()
+    return fig

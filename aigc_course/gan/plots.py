@@ -6,24 +6,12 @@ import math
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from .losses import generator_logit_gradients
 from .toy import GaussianRing, Snapshot, ToyRun
-from ..plotting import plot_curves
+from ..plotting import moving_average, plot_curves
 from ..validate import require_int
-
-
-def moving_average(values: Sequence[float], window: int) -> list[float]:
-    """Mean of the last ``window`` values at each position (fewer at the start); same length as ``values``."""
-    require_int("window", window, minimum=1)
-    x = np.asarray(list(values), dtype=np.float64)
-    if x.ndim != 1 or len(x) == 0:
-        raise ValueError("values must be a non-empty sequence of numbers")
-    sums = np.cumsum(np.concatenate([[0.0], x]))
-    counts = np.minimum(np.arange(1, len(x) + 1), window)
-    return ((sums[1:] - sums[np.arange(1, len(x) + 1) - counts]) / counts).tolist()
 
 
 def plot_generator_gradients(points: int = 200) -> plt.Figure:
