@@ -90,6 +90,11 @@ def test_generate_is_seeded_in_unit_range_and_keeps_training_mode():
     a, b = generate(g, 5, seed=3), generate(g, 5, seed=3)
     assert a.shape == (5, 28, 28) and torch.equal(a, b) and g.training
     assert a.min() >= 0 and a.max() <= 1
+    assert torch.equal(generate(g, 5, z_dim=100, seed=3), a)  # the spec's size, given or read from the network
+    with pytest.raises(ValueError, match="z_dim must be the generator's noise size 100, got 64"):
+        generate(g, 5, z_dim=64)
+    with pytest.raises(ValueError, match="z_dim must be given"):
+        generate(torch.nn.Sequential(torch.nn.Linear(8, 784), torch.nn.Unflatten(1, (1, 28, 28))), 2)
     x = torch.zeros(1, 1, 28, 28)
     x[0, 0, 0, :4] = torch.tensor([-1.0, 0.0, 1.0, 3.0])
     assert to_unit(x).shape == (1, 28, 28) and torch.equal(to_unit(x)[0, 0, :4], torch.tensor([0.0, 0.5, 1.0, 1.0]))

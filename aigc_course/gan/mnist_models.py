@@ -220,7 +220,9 @@ def build_models(spec: ModelSpec | str) -> tuple[nn.Module, nn.Module]:
     make_g, make_d = _BUILDERS[spec.name]
     g_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.g_kwargs.items()}
     d_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.d_kwargs.items()}
-    return make_g(z_dim=spec.z_dim, **g_kwargs), make_d(**d_kwargs)
+    generator = make_g(z_dim=spec.z_dim, **g_kwargs)
+    generator.z_dim = spec.z_dim  # the noise size travels with the network (generate() reads it)
+    return generator, make_d(**d_kwargs)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -235,11 +237,23 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, n: int, z_dim: int = 100, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
-    """``n`` samples ``[n, 28, 28]`` in [0, 1] from z ~ N(0, I) (seeded), in eval mode, on the CPU."""
+def generate(generator: nn.Module, n: int, z_dim: int | None = None, seed: int = 0,
+             batch_size: int = 1000) -> torch.Tensor:
+    """``n`` samples ``[n, 28, 28]`` in [0, 1] from z ~ N(0, I) (seeded), in eval mode, on the CPU.
+
+    ``z_dim`` defaults to the generator's own (set by :func:`build_models` from the spec).
+    """
     require_int("n", n, minimum=1)
     require_int("seed", seed, minimum=0)
+    require_int("batch_size", batch_size, minimum=1)
+    own = getattr(generator, "z_dim", None)
+    if z_dim is None:
+        if own is None:
+            raise ValueError("z_dim must be given for a generator not built by build_models (it has no z_dim)")
+        z_dim = own
     require_int("z_dim", z_dim, minimum=1)
+    if own is not None and z_dim != own:
+        raise ValueError(f"z_dim must be the generator's noise size {own}, got {z_dim}")
     device = device_of(generator)
     z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
     with evaluating(generator):
