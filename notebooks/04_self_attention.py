@@ -336,9 +336,9 @@ from aigc_course.attention import MultiHeadAttention, SelfAttention, Transformer
 
 seed_everything(0)
 layer = SelfAttention(d_model=8, d_k=4)
-x = torch.randn(2, 5, 8)  # [batch, positions, features]
-out, weights = layer(x)
-manual, _ = scaled_dot_product_attention(layer.w_q(x), layer.w_k(x), layer.w_v(x))
+tokens_x = torch.randn(2, 5, 8)  # [batch, positions, features]
+out, weights = layer(tokens_x)
+manual, _ = scaled_dot_product_attention(layer.w_q(tokens_x), layer.w_k(tokens_x), layer.w_v(tokens_x))
 print("output", list(out.shape), "weights", list(weights.shape),
       f"| max |layer - your attention on its projections| = {(out - manual).abs().max():.1e}")
 
@@ -355,9 +355,9 @@ import torch.nn as nn
 seed_everything(1)
 torch_mha = nn.MultiheadAttention(embed_dim=16, num_heads=4, batch_first=True)
 ours = MultiHeadAttention(d_model=16, n_heads=4).load_torch_weights(torch_mha)
-x = torch.randn(3, 7, 16)
-expected, expected_weights = torch_mha(x, x, x, average_attn_weights=False)
-got, got_weights = ours(x)
+mha_x = torch.randn(3, 7, 16)
+expected, expected_weights = torch_mha(mha_x, mha_x, mha_x, average_attn_weights=False)
+got, got_weights = ours(mha_x)
 print(f"max |ours - nn.MultiheadAttention|: output {(got - expected).abs().max():.1e}, "
       f"weights {(got_weights - expected_weights).abs().max():.1e}; weights shape {list(got_weights.shape)} = [B, H, Lq, Lk]")
 
@@ -395,19 +395,19 @@ print(causal_mask(5).int())
 from aigc_course.attention import plot_attention
 
 seed_everything(2)
-q, k, v = torch.randn(6, 4), torch.randn(6, 4), torch.randn(6, 4)
-_, causal_weights = scaled_dot_product_attention(q, k, v, mask=causal_mask(6))
+q6, k6, v6 = torch.randn(6, 4), torch.randn(6, 4), torch.randn(6, 4)
+_, causal_weights = scaled_dot_product_attention(q6, k6, v6, mask=causal_mask(6))
 positions = [f"{i + 1}" for i in range(6)]
 plot_attention(causal_weights, positions, positions, title="causal attention weights (random q, k)")
 plt.show()
 print("row sums:", [round(s, 4) for s in causal_weights.sum(-1).tolist()])
 
 block = TransformerBlock(d_model=16, n_heads=4).eval()
-x = torch.randn(1, 8, 16)
-changed = x.clone()
+block_x = torch.randn(1, 8, 16)
+changed = block_x.clone()
 changed[0, -1] = torch.randn(16)
 with torch.no_grad():
-    difference = (block(changed) - block(x)).abs().amax(-1)[0]
+    difference = (block(changed) - block(block_x)).abs().amax(-1)[0]
 print("TransformerBlock, last token changed -> max change of each output position:",
       [f"{d:.1e}" for d in difference.tolist()])
 
@@ -420,8 +420,8 @@ print("TransformerBlock, last token changed -> max change of each output positio
 # %%
 mask = torch.ones(7, 7, dtype=torch.bool)
 mask[2] = False  # query 3 may attend to nothing
-torch_out, _ = torch_mha(x := torch.randn(1, 7, 16), x, x, attn_mask=~mask)
-our_out, our_weights = ours(x, mask=mask)
+torch_out, _ = torch_mha(masked_x := torch.randn(1, 7, 16), masked_x, masked_x, attn_mask=~mask)
+our_out, our_weights = ours(masked_x, mask=mask)
 print("nn.MultiheadAttention, query 3:", torch_out[0, 2, :4].tolist(), "...")
 print("ours, query 3 weights:", our_weights[0, :, 2].sum(-1).tolist(), "(per head);",
       f"output equals W_O's bias: {torch.allclose(our_out[0, 2], ours.w_o.bias)}")

@@ -426,8 +426,8 @@ widgets.interact(show_walk, start=widgets.IntSlider(0, 0, 7), end=widgets.IntSli
                  steps=widgets.IntSlider(10, 3, 16));
 
 # %%
-directions = torch.randn(3, MODELS["mlp"].z_dim, generator=torch.Generator().manual_seed(6))
-directions = directions / directions.norm(dim=1, keepdim=True)
+raw_directions = torch.randn(3, MODELS["mlp"].z_dim, generator=torch.Generator().manual_seed(6))
+directions = raw_directions / raw_directions.norm(dim=1, keepdim=True)  # three unit vectors in noise space
 
 
 def show_direction(a=0.0, b=0.0, c=0.0):
