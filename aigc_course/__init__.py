@@ -17,7 +17,7 @@ every chapter's exercises               :mod:`aigc_course.checks` (one module pe
 Shared by all: ``config`` (fast mode, budgets, device, seeds, cache), ``data`` (MNIST),
 ``training`` (progress bar, History, evaluating/frozen, device_of), ``checkpoints`` (the one
 checkpoint format), ``validate`` (argument checks, the image-batch check, the pixel mapping),
-``files`` (atomic writes, checksums), ``plotting``, ``cli``.
+``files`` (atomic writes, checksums), ``plotting``; the command line is :mod:`aigc_course.cli`.
 
 Importing the package has no side effects: no downloads, no seeding, no thread changes.
 """

@@ -1,107 +1,40 @@
-"""Command line: ``python -m aigc_course <command>``.
-
-Commands register themselves in :data:`COMMANDS` as ``name -> (add_arguments, run)``;
-``run`` returns an exit code. Expected errors (bad arguments, missing data, a corrupt
-checkpoint) print one clear line to stderr and exit 2, never a deep traceback.
-"""
+"""``python -m aigc_course train | sample | evaluate``: chapter 05's GANs from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
 
-from . import __version__
-
-
-class CommandError(Exception):
-    """An error the user can fix; printed without a traceback."""
-
-
-def _add_download(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="source", metavar="DIR",
-                        help="copy the four MNIST .gz files from this folder instead of downloading")
-
-
-def _run_download(args: argparse.Namespace) -> int:
-    from .data import MNISTUnavailableError, copy_mnist_from, ensure_mnist, mnist_status
-
-    try:
-        if args.source:
-            copy_mnist_from(args.source, verbose=True)
-        else:
-            ensure_mnist(download=True, verbose=True)
-    except (MNISTUnavailableError, ValueError) as err:
-        raise CommandError(str(err)) from None
-    print(f"MNIST: {mnist_status()}")
-    return 0
-
-
-def _int_at_least(minimum: int, description: str) -> Callable[[str], int]:
-    """An argparse type accepting integers >= ``minimum`` ("expected a <description> integer")."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {description} integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a {description} integer, got {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1, "positive")
-_non_negative_int = _int_at_least(0, "non-negative")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+from .common import CommandError, device_or_error, non_negative_int, positive_float, positive_int
 
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
-    from .gan.mnist_models import MODELS
+    from ..gan.mnist_models import MODELS
 
     parser.add_argument("model", choices=sorted(MODELS), help="gan = the article's model ported faithfully, "
                         "dcgan = convolutional, mlp = the chapter's improved model")
-    parser.add_argument("--epochs", type=_positive_int, required=True, help="train until this many epochs are done")
+    parser.add_argument("--epochs", type=positive_int, required=True, help="train until this many epochs are done")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="run folder: checkpoint.pt and samples/epoch_NNN.png; an existing run there is resumed")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0)
-    parser.add_argument("--train-subset", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--train-subset", type=positive_int, default=None, metavar="N",
                         help="train on the first N training images only (default: all 60,000)")
-    parser.add_argument("--max-minutes", type=_positive_float, default=None,
+    parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop before an epoch that would end after this many minutes")
-    parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
-
-
-def _device(name: str | None):
-    from .config import get_device
-
-    try:
-        return get_device(name)
-    except ValueError as err:
-        raise CommandError(str(err)) from None
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
 
 
 def _run_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .data import MNISTUnavailableError
-    from .checkpoints import CheckpointError
-    from .gan.training import train_gan
+    from ..data import MNISTUnavailableError
+    from ..checkpoints import CheckpointError
+    from ..gan.training import train_gan
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = _device(args.device)
+    device = device_or_error(args.device)
     try:
         run = train_gan(args.model, args.epochs, args.out, seed=args.seed, train_subset=args.train_subset,
                         device=device, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
@@ -127,9 +60,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _add_sample(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint.pt written by train")
-    parser.add_argument("--n", type=_positive_int, required=True, help="number of images")
+    parser.add_argument("--n", type=positive_int, required=True, help="number of images")
     parser.add_argument("--out", required=True, metavar="FILE.npy", help="float32 [N, 28, 28], values in [0, 1]")
-    parser.add_argument("--seed", type=_non_negative_int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--device", default=None)
     parser.add_argument("--raw", action="store_true", help="use the raw generator, not its moving average")
 
@@ -139,15 +72,15 @@ def _run_sample(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .files import atomic_write_bytes
-    from .checkpoints import CheckpointError
-    from .gan.runs import load_generator
-    from .gan.mnist_models import generate
+    from ..files import atomic_write_bytes
+    from ..checkpoints import CheckpointError
+    from ..gan.runs import load_generator
+    from ..gan.mnist_models import generate
 
     if not args.out.endswith(".npy"):
         raise CommandError(f"--out must name a .npy file, got {args.out!r}")
     try:
-        generator, spec = load_generator(args.checkpoint, _device(args.device), ema=not args.raw)
+        generator, spec = load_generator(args.checkpoint, device_or_error(args.device), ema=not args.raw)
     except CheckpointError as err:
         raise CommandError(str(err)) from None
     images = generate(generator, args.n, spec.z_dim, seed=args.seed).numpy().astype(np.float32)
@@ -160,7 +93,7 @@ def _run_sample(args: argparse.Namespace) -> int:
 
 def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.npy", help="images [N, 28, 28] (or [N, 1, 28, 28]) in [0, 1]")
-    parser.add_argument("--nn-queries", type=_positive_int, default=1000,
+    parser.add_argument("--nn-queries", type=positive_int, default=1000,
                         help="how many images get a nearest-training-neighbour search (default 1000)")
 
 
@@ -170,9 +103,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from .data import MNISTUnavailableError
-    from .config import budget
-    from .evaluation.metrics import classifier_config, evaluation_report, load_or_train_classifier, real_reference
+    from ..data import MNISTUnavailableError
+    from ..config import budget
+    from ..evaluation.metrics import classifier_config, evaluation_report, load_or_train_classifier, real_reference
 
     try:
         array = np.load(args.file, allow_pickle=False)
@@ -197,29 +130,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "download": ("fill the data cache with MNIST (MD5-verified)", _add_download, _run_download),
+COMMANDS = {
     "train": ("train a chapter-05 GAN on MNIST (resumes an interrupted run)", _add_train, _run_train),
     "sample": ("draw images from a trained GAN checkpoint into a .npy file", _add_sample, _run_sample),
     "evaluate": ("judge images in a .npy file with the course's MNIST classifier (JSON)", _add_evaluate,
                  _run_evaluate),
 }
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aigc_course",
-                                     description="AIGC core-techniques course: data and model tools")
-    parser.add_argument("--version", action="version", version=f"aigc_course {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, add_arguments, _) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command][2](args)
-    except CommandError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
