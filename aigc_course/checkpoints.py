@@ -219,8 +219,15 @@ def check_optimizer_state(where: str, state: Any) -> None:
                 if isinstance(number, float) and not math.isfinite(number):
                     raise CheckpointError(f"{where}: hyperparameter {key!r} is {number}")
     for index, entry in state["state"].items():
+        if not isinstance(entry, dict):
+            raise CheckpointError(f"{where}: the state of parameter {index!r} must be a dict, got {type(entry).__name__}")
+        for key, value in entry.items():
+            if not isinstance(value, torch.Tensor) and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                                        or not math.isfinite(value)):
+                raise CheckpointError(f"{where}: the state {key!r} of parameter {index!r} must be a tensor or a finite "
+                                      f"number, got {value!r}")
         check_tensors(f"{where}: state of parameter {index!r}",
-                      {k: v for k, v in entry.items() if isinstance(v, torch.Tensor)} if isinstance(entry, dict) else entry)
+                      {k: v for k, v in entry.items() if isinstance(v, torch.Tensor)})
 
 
 def load_state(module: torch.nn.Module | torch.optim.Optimizer, checkpoint: Checkpoint, name: str) -> None:

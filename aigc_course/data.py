@@ -244,7 +244,7 @@ def copy_mnist_from(source: str | Path, *, verbose: bool = False) -> Path:
             raise ValueError(f"{origin} fails its MD5 check (MD5 {actual}, expected {expected}); refusing to use it")
         failure = _store(target, payload)
         if failure:
-            raise MNISTUnavailableError(f"MNIST cannot be cached: {failure}")
+            raise MNISTUnavailableError(f"MNIST cannot be cached: {failure}" + (f"; {note}" if note else ""))
         if verbose:
             print(f"{name}: copied and verified")
     return folder

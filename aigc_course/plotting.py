@@ -36,6 +36,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value:
 def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, ax: plt.Axes | None = None,
                 scale: float = 0.6) -> plt.Axes:
     """Show ``images`` (values in [0, 1]) as a grid, white background, black ink."""
+    require_float("scale", scale, minimum=0.0, maximum=20.0, strict_minimum=True)
     grid = image_grid(images, nrow=nrow)
     if ax is None:
         _, ax = plt.subplots(figsize=(scale * grid.shape[1] / 30 + 0.5, scale * grid.shape[0] / 30 + 0.5))

@@ -78,11 +78,11 @@ def require_numbers(name: str, values: Any, *, min_length: int = 0) -> list[floa
         values = values.tolist()
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
-    numbers = [require_float(f"{name}[{i}]", v) for i, v in enumerate(values)]
-    if len(numbers) < min_length:
+    result = [require_float(f"{name}[{i}]", v) for i, v in enumerate(values)]
+    if len(result) < min_length:
         want = "a non-empty sequence of numbers" if min_length == 1 else f"at least {min_length} numbers"
-        raise ValueError(f"{name} must be {want}, got {len(numbers)}")
-    return numbers
+        raise ValueError(f"{name} must be {want}, got {len(result)}")
+    return result
 
 
 def require_path(name: str, value: Any) -> Path:
@@ -210,13 +210,13 @@ def require_images(name: str, value: Any, *, pixel_range: str | None = "unit", a
         if allow_empty:
             return value
         raise ValueError(f"{name} must hold at least one image, got shape {list(value.shape)}")
-    if finite:
-        require_finite(name, value)
-    if pixel_range is not None:
+    if pixel_range is not None:  # a range check includes the finiteness check (finite=False needs pixel_range=None)
         require_choice("pixel_range", pixel_range, PIXEL_RANGES)
         low, high = PIXEL_RANGES[pixel_range]
         require_in_range(name, value, low, high, tolerance=_RANGE_TOLERANCE, what="pixel values",
                          note=f" ({pixel_range})")
+    elif finite:
+        require_finite(name, value)
     return value
 
 

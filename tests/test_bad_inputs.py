@@ -341,6 +341,15 @@ rows("numbers", "standardize", ValueError, "x",
      nan=lambda c: pre.standardize(torch.tensor([NAN]), 0.5, 0.2))
 rows("numbers", "standardize", ValueError, "std",
      zero_std=lambda c: pre.standardize(torch.rand(3), 0.5, 0.0))
+rows("numbers", "standardize", ValueError, "overflows",
+     std_too_small=lambda c: pre.standardize(torch.tensor([0.9]), 0.5, 1e-300))
+rows("numbers", "gaussian_kl", ValueError, "overflows",
+     kl_overflows_float32=lambda c: vae.gaussian_kl(torch.full((1, 2), 1e20), torch.zeros(1, 2)))
+rows("numbers", "attention_loops", ValueError, "overflow",
+     scores_overflow_float64=lambda c: att.attention_loops(torch.tensor([[1e200]], dtype=torch.float64),
+                                                           torch.tensor([[1e200]], dtype=torch.float64), torch.ones(1, 1)))
+rows("numbers", "check_robust_z", ValueError, "values",
+     nan=lambda c: pre.robust_z(torch.tensor([1.0, NAN, 2.0])))
 rows("numbers", "unstandardize", ValueError, "z",
      inf=lambda c: pre.unstandardize(torch.tensor([INF]), 0.5, 0.2))
 rows("numbers", "fit_standardization", ValueError, "train_images",
@@ -550,6 +559,8 @@ rows("args", "references_markdown", ValueError, "kind", unknown=lambda c: course
 rows("args", "progress", ValueError, "total", negative=lambda c: training.progress(total=-1))
 rows("args", "progress", TypeError, "iterable", not_iterable=lambda c: training.progress(5))
 rows("args", "show_images", ValueError, "nrow", zero=lambda c: plotting.show_images(imgs(), nrow=0))
+rows("args", "show_images", ValueError, "scale", huge=lambda c: plotting.show_images(imgs(), scale=1e9))
+rows("args", "check_kfold_indices", ValueError, "n", absurd=lambda c: pre.kfold_indices(10**12, 5, torch.Generator()))
 rows("args", "plot_curves", ValueError, "curves", empty=lambda c: plotting.plot_curves({}))
 rows("args", "check_mean_digit_images", ValueError, "labels", a_missing_digit=lambda c: course.mean_digit_images(
     torch.zeros(3, 28, 28, dtype=torch.uint8), torch.tensor([0, 1, 2])))
@@ -844,6 +855,9 @@ EXTREMES: dict[str, Callable[[], bool]] = {
     "next_char_probabilities T=1e40": lambda: _close(app.next_char_probabilities(torch.tensor([0.1, -50.0]), 1e40), [0.5, 0.5]),
     "attention on scores of 1e4": lambda: _close(att.scaled_dot_product_attention(
         torch.tensor([[100.0]]), torch.tensor([[100.0], [-100.0]]), torch.tensor([[1.0], [2.0]]))[0], [[1.0]]),
+    "attention whose float32 scores overflow (q = k = 1e20) is scored in float64": lambda: _close(
+        att.scaled_dot_product_attention(torch.tensor([[1e20]]), torch.tensor([[1e20], [-1e20]]),
+                                         torch.tensor([[1.0], [2.0]]))[0], [[1.0]]),
     "discriminator_loss at logits +-1e4": lambda: _close(
         gan.discriminator_loss(torch.tensor([1e4]), torch.tensor([-1e4])), 0.0),
     "discriminator_loss, confidently wrong": lambda: _close(
@@ -931,6 +945,20 @@ def _ro(c: Ctx, folder: Path) -> Path:
     return folder
 
 
+def _corrupt_readonly_cache(c: Ctx, readonly_too: bool = True) -> None:
+    """A cache whose train-labels file has one flipped byte (and, by default, a folder that refuses writes)."""
+    cache = c.tmp / "cache"
+    (cache / "mnist").mkdir(parents=True)
+    for name in data.MD5SUMS:
+        payload = (c.mnist / "mnist" / name).read_bytes()
+        if name == "train-labels-idx1-ubyte.gz":
+            payload = payload[:40] + bytes([payload[40] ^ 0xFF]) + payload[41:]
+        (cache / "mnist" / name).write_bytes(payload)
+    c.monkeypatch.setenv("AIGC_COURSE_DATA", str(cache))
+    if readonly_too:
+        readonly(c, cache / "mnist")
+
+
 def _mem_error(*args, **kwargs):
     raise MemoryError
 
@@ -938,6 +966,7 @@ def _mem_error(*args, **kwargs):
 CLI_CASES = [
     # train
     CliCase("train", "out_under_a_file", lambda c: _train(c, "--out", str(_a_file(c) / "run")), "a_file.txt"),
+    CliCase("train", "out_empty", lambda c: _train(c, "--out", ""), "--out"),
     CliCase("train", "out_is_a_file", lambda c: _train(c, "--out", str(_a_file(c))), "is a file"),
     CliCase("train", "out_read_only", lambda c: _train(c, "--out", str(_ro(c, c.tmp / "ro") / "run")), "Permission denied"),
     CliCase("train", "epochs_absurd", lambda c: ["train", "gan", "--epochs", str(10**12), "--out", str(c.tmp)], "--epochs"),
@@ -1002,6 +1031,11 @@ CLI_CASES = [
                                                       ["download", "--from", str(c.tmp / "usb")])[3], "MD5"),
     CliCase("download", "read_only_cache", lambda c: (c.monkeypatch.setenv("AIGC_COURSE_DATA", str(_ro(c, c.tmp / "ro"))),
                                                      ["download", "--from", str(c.mnist / "mnist")])[1], "cannot write"),
+    CliCase("download", "corrupt_file_in_read_only_cache", lambda c: (
+        _corrupt_readonly_cache(c), ["download", "--from", str(c.mnist / "mnist")])[1], "could not delete"),
+    CliCase("train", "corrupt_cached_file_offline", lambda c: (
+        _corrupt_readonly_cache(c, readonly_too=False), _train(c, "--out", str(c.tmp / "r")))[1],
+        "expected d53e105ee54ea40749a09fcbcd1e9432"),
     CliCase("download", "folder_in_place_of_a_gz", lambda c: (
         c.monkeypatch.setenv("AIGC_COURSE_DATA", str(c.tmp / "c")),
         (c.tmp / "c" / "mnist" / "train-images-idx3-ubyte.gz").mkdir(parents=True),
@@ -1065,3 +1099,27 @@ def test_evaluate_with_a_read_only_cache_still_reports(tmp_path, monkeypatch, ca
     out, err = capsys.readouterr()
     assert code == 0 and json.loads(out)["generated"]["n"] == 20
     assert "cannot write" in err and "Traceback" not in err
+
+
+def test_a_flipped_byte_in_any_tensor_of_a_real_checkpoint_is_caught(tmp_path, mnist_env, shared_run):
+    """checkpoints.py hashes every tensor's dtype, shape and bytes (SHA-256 stored in the file). torch itself checks
+    nothing in the tensor records (stored uncompressed in the zip), so without the hash these files would load."""
+    import zipfile
+
+    _gan_run(str(shared_run))
+    source = shared_run / "run" / "checkpoint.pt"
+    raw = source.read_bytes()
+    with zipfile.ZipFile(source) as archive:
+        records = [i for i in archive.infolist() if "/data/" in i.filename and i.file_size]
+    assert len(records) >= 10
+    for info in records:
+        offset = info.header_offset + 30 + int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little") \
+            + int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+        for position in (0, info.file_size // 2, info.file_size - 1):
+            damaged = bytearray(raw)
+            damaged[offset + position] ^= 0x01
+            path = tmp_path / "damaged.pt"
+            path.write_bytes(bytes(damaged))
+            torch.load(path, weights_only=True)  # parses fine: nothing but the hash can tell
+            with pytest.raises(CheckpointError, match="checksum"):
+                gan.load_training_state(path)

@@ -80,6 +80,8 @@ def attention_loops(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     weights, outputs = [], []
     for i in range(len(qs)):
         scores = [scale * sum(qs[i][t] * ks[j][t] for t in range(d)) for j in range(len(ks))]
+        if not all(math.isfinite(s) for s in scores):
+            raise ValueError(f"q and k are too large: the scores of query {i} overflow float64")
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -139,13 +141,18 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else require_float("scale", scale, minimum=0.0,
                                                                            strict_minimum=True)
     scores = (q @ k.transpose(-2, -1)) * scale                     # [..., Lq, Lk]
+    if not bool(torch.isfinite(scores).all()):  # finite q, k whose products overflow this dtype: score in float64
+        scores = (q.double() @ k.double().transpose(-2, -1)) * scale
+        if not bool(torch.isfinite(scores).all()):
+            raise ValueError(f"q and k are too large: their scores overflow even float64 (max |q| "
+                             f"{q.abs().max().item():.3g}, max |k| {k.abs().max().item():.3g})")
     if mask is not None:
         _check_mask(mask, torch.Size([*batch, q.shape[-2], k.shape[-2]]), q)
         if mask.dtype == torch.bool:
             scores = torch.where(mask, scores, torch.full((), float("-inf"), dtype=scores.dtype, device=scores.device))
         else:
             scores = scores + mask.to(scores.dtype)
-    weights = _stable_softmax(scores, dim=-1)                       # fully masked rows -> zeros
+    weights = _stable_softmax(scores, dim=-1).to(v.dtype)            # fully masked rows -> zeros
     return weights @ v, weights
 
 

@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = expected_failure(err)
         if message is None:
             raise
-        print(f"error: {message}", file=sys.stderr)
+        one_line = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
+        print(f"error: {one_line}", file=sys.stderr)
         return 2
 
 

@@ -74,7 +74,7 @@ def writable_folder(path: str, option: str) -> Path:
     try:
         return require_writable_folder(path, option)
     except OSError as err:
-        raise CommandError(f"{describe_os_error(err)}; choose a folder you can write to") from None
+        raise CommandError(describe_os_error(err)) from None
 
 
 def output_file(path: str, option: str, suffix: str) -> Path:
@@ -98,6 +98,7 @@ _HINTS = {
     errno.ENOENT: "check the path",
     errno.ENAMETOOLONG: "use a shorter name",
 }
+_SAID = {errno.ENOTDIR: "is a file, not a folder", errno.EISDIR: "is a folder"}  # hints a message already gives
 if hasattr(errno, "EDQUOT"):
     _HINTS[errno.EDQUOT] = "your disk quota is used up: free some space"
 
@@ -111,7 +112,9 @@ def describe_os_error(err: OSError) -> str:
     if err.filename2 is not None and str(err.filename2) not in text:
         text += f" (and {err.filename2})"
     hint = _HINTS.get(err.errno)
-    return f"{text} ({hint})" if hint else text
+    if hint is None or (err.errno in _SAID and _SAID[err.errno] in text):
+        return text
+    return f"{text} ({hint})"
 
 
 def _is_out_of_memory(err: BaseException) -> bool:

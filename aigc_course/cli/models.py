@@ -40,6 +40,8 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = device_or_error(args.device)
+    if not args.out.strip():
+        raise CommandError("--out must name a run folder, got an empty string")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise CommandError(f"--out {args.out} is a file; out_dir must be a folder (a run folder holds checkpoint.pt "
                            f"and samples/)")

@@ -177,9 +177,15 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     a, b = features_a.double(), features_b.double()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
-    root_a = _sqrtm_psd(cov_a)
-    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    try:
+        root_a = _sqrtm_psd(cov_a)
+        cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    except RuntimeError:  # torch.linalg.LinAlgError: only an overflowing covariance (|features| > ~1e150) gets here
+        raise ValueError("features_a and features_b are too large for a covariance in float64 (overflow); "
+                         "rescale them") from None
     value = (mu_a - mu_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * cross
+    if not torch.isfinite(value):
+        raise ValueError("features_a and features_b are too large for a covariance in float64 (overflow); rescale them")
     return float(value.clamp_min(0))
 
 

@@ -122,8 +122,8 @@ def robust_z(values: torch.Tensor, reference: torch.Tensor | None = None) -> tor
     (the MAD of N(0, 1) is 0.6745). Unlike mean and standard deviation, the median and the
     MAD barely move when a few extreme values are added, so outliers cannot hide themselves.
     """
-    require_tensor("values", values, ndim=1)
-    reference = values if reference is None else require_tensor("reference", reference, ndim=1)
+    require_tensor("values", values, ndim=1, finite=True)
+    reference = values if reference is None else require_tensor("reference", reference, ndim=1, finite=True)
     if len(reference) == 0:
         raise ValueError("reference must not be empty")
     median = reference.median()

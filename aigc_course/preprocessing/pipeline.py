@@ -72,14 +72,20 @@ def standardize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """z = (x - mean) / std (same shape and dtype)."""
     require_tensor("x", x, floating=True, finite=True)
     mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
-    return (x - mean) / std
+    return _finite_result((x - mean) / std, "standardize")
+
+
+def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
+    if not bool(torch.isfinite(result).all()):
+        raise ValueError(f"{what} overflows {result.dtype} for this mean and std (std too small or too large?)")
+    return result
 
 
 def unstandardize(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Inverse of :func:`standardize`: x = z * std + mean."""
     require_tensor("z", z, floating=True, finite=True)
     mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
-    return z * std + mean
+    return _finite_result(z * std + mean, "unstandardize")
 
 
 def nearest_class_mean_predict(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor) -> torch.Tensor:
@@ -114,7 +120,7 @@ def kfold_indices(n: int, k: int, generator: torch.Generator) -> list[tuple[torc
     every sample not in that fold, sorted. No sample is ever both trained on and validated in
     one split.
     """
-    n = require_int("n", n, minimum=2)
+    n = require_int("n", n, minimum=2, maximum=10_000_000)
     k = require_int("k", k, minimum=2, maximum=n)
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")

@@ -67,7 +67,11 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     KL = 1/2 sum_k (mu_k^2 + exp(logvar_k) - 1 - logvar_k).
     """
     _check_gaussian(mu, logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+    if not bool(torch.isfinite(kl).all()):
+        raise ValueError(f"mu and logvar are so large that the KL overflows {mu.dtype} (max |mu| "
+                         f"{mu.abs().max().item():.3g}, max logvar {logvar.max().item():.3g}); use float64")
+    return kl
 
 
 def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
