@@ -221,13 +221,14 @@ def require_images(name: str, value: Any, *, pixel_range: str | None = "unit", a
 
 
 def symmetric_to_unit(x: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] -> [0, 1]: (x + 1) / 2, clamped against rounding. The course's one copy of this mapping.
+    """[-1, 1] -> [0, 1]: (x + 1) / 2, clamped. The course's one copy of this mapping.
 
-    ``x`` must be finite and inside [-1, 1] (up to float rounding): a value far outside is a bug
-    upstream (a generator without its tanh, data on another scale) that clamping would hide.
+    ``x`` must be finite (NaN would stay NaN, inf would become a white pixel). Values outside
+    [-1, 1] are clamped, as a display does; where an out-of-range value means a bug (a generator
+    without its tanh), check first with ``require_images(..., pixel_range="symmetric")`` as
+    :func:`aigc_course.gan.generate` does.
     """
-    require_tensor("x", x, floating=True)
-    require_in_range("x", x, -1.0, 1.0, tolerance=_RANGE_TOLERANCE, note=" (the symmetric range)")
+    require_tensor("x", x, floating=True, finite=True)
     return ((x + 1) / 2).clamp(0, 1)
 
 

@@ -279,7 +279,10 @@ rows("numbers", "images_to_symmetric", TypeError, "images",
      float_images=lambda c: data.images_to_symmetric(torch.rand(2, 28, 28)))
 rows("numbers", "symmetric_to_unit", ValueError, "x",
      nan=lambda c: validate.symmetric_to_unit(torch.tensor([0.0, NAN])),
-     way_out_of_range=lambda c: validate.symmetric_to_unit(torch.tensor([5.0])))
+     inf=lambda c: validate.symmetric_to_unit(torch.tensor([-INF])))
+rows("numbers", "generate", ValueError, "generator's output",
+     no_tanh=lambda c: gan.generate(nn.Sequential(nn.Linear(100, 784), nn.Unflatten(1, (1, 28, 28))).apply(
+         lambda m: nn.init.constant_(m.weight, 1.0) if isinstance(m, nn.Linear) else None), 2, z_dim=100))
 rows("numbers", "unit_to_symmetric", ValueError, "x",
      inf=lambda c: validate.unit_to_symmetric(torch.tensor([INF])),
      pixels_255=lambda c: validate.unit_to_symmetric(torch.tensor([255.0])))
@@ -321,7 +324,8 @@ rows("numbers", "nearest_class_mean_predict", TypeError, "train_y",
      float_labels=lambda c: pre.nearest_class_mean_predict(torch.rand(4, 3), torch.tensor([0.0, 1, 0, 1]), torch.rand(2, 3)))
 rows("numbers", "generate", ValueError, "z_dim",
      wrong_latent=lambda c: gan.generate(tiny_gan()[0], 3, 50),
-     wrong_latent_plain_net=lambda c: gan.generate(gan.article_generator(), 3, 50))
+     wrong_latent_plain_net=lambda c: gan.generate(gan.article_generator(), 3, 50),
+     plain_net_without_z_dim=lambda c: gan.generate(gan.article_generator(), 3))
 rows("numbers", "generate", ValueError, "n",
      zero=lambda c: gan.generate(tiny_gan()[0], 0),
      absurd=lambda c: gan.generate(tiny_gan()[0], 10**12))
@@ -329,7 +333,7 @@ rows("numbers", "generate", ValueError, "batch_size",
      batch_zero=lambda c: gan.generate(tiny_gan()[0], 3, batch_size=0))
 rows("numbers", "generate", ValueError, "generator's output",
      nan_weights=lambda c: gan.generate(nn.Sequential(nn.Linear(100, 784), nn.Unflatten(1, (1, 28, 28))).apply(
-         lambda m: nn.init.constant_(m.weight, NAN) if isinstance(m, nn.Linear) else None), 2))
+         lambda m: nn.init.constant_(m.weight, NAN) if isinstance(m, nn.Linear) else None), 2, z_dim=100))
 rows("numbers", "check_next_char_probabilities", ValueError, "logits",
      all_neg_inf=lambda c: app.next_char_probabilities(torch.full((5,), -INF)),
      one_row_all_neg_inf=lambda c: app.next_char_probabilities(torch.tensor([[0.0, 1.0], [-INF, -INF]])),

@@ -258,22 +258,22 @@ def generate(generator: nn.Module, n: int, z_dim: int | None = None, seed: int =
              batch_size: int = 1000) -> torch.Tensor:
     """``n`` samples ``[n, 28, 28]`` in [0, 1] from z ~ N(0, I) (seeded), in eval mode, on the CPU.
 
-    ``z_dim`` defaults to the generator's own (set by :func:`build_models` from the spec, or read
-    from its first linear layer); ``n`` is at most :data:`MAX_SAMPLES` per call. The generator's
-    output must be finite images in [-1, 1] (its tanh range).
+    ``z_dim`` defaults to the generator's own (set by :func:`build_models` from the spec); a given
+    one must match it or the input size of the network's first linear layer. ``n`` is at most
+    :data:`MAX_SAMPLES` per call. The generator's output must be finite images in [-1, 1] (tanh).
     """
     if not isinstance(generator, nn.Module):
         raise TypeError(f"generator must be a torch.nn.Module, got {type(generator).__name__}")
     require_int("n", n, minimum=1, maximum=MAX_SAMPLES)
     require_seed(seed)
     require_int("batch_size", batch_size, minimum=1)
-    own = _input_size(generator)
+    own = getattr(generator, "z_dim", None)
     if z_dim is None:
         if own is None:
-            raise ValueError("z_dim must be given for a generator whose noise size cannot be read (no z_dim, "
-                             "no linear first layer)")
+            raise ValueError("z_dim must be given for a generator not built by build_models (it has no z_dim)")
         z_dim = own
     require_int("z_dim", z_dim, minimum=1)
+    own = _input_size(generator)  # also read from a plain network's first layer, to refuse a wrong z_dim clearly
     if own is not None and z_dim != own:
         raise ValueError(f"z_dim must be the generator's noise size {own}, got {z_dim}")
     device = device_of(generator)
