@@ -131,9 +131,10 @@ def _prepare(path: Path, verbose: bool) -> tuple[bool, str | None]:
         return False, f"not usable: {detail}"
     try:
         path.unlink()
-        done = "deleted it (it is never used); a verified copy replaces it"
+        done = "deleted it (a corrupt file is never used)"
     except OSError as err:
-        done = f"could not delete it ({err.strerror or err}; a read-only cache?)"
+        done = (f"could not delete it ({err.strerror or err}): make the cache folder writable or set {DATA_ENV} "
+                f"to another folder")
     note = f"corrupt: {path.name} ({detail}): {done}"
     if verbose:
         print(f"{path.name}: cached copy is corrupt ({detail}); {done}")
