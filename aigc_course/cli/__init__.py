@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = expected_failure(err)
         if message is None:
             raise
-        one_line = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
+        lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+        one_line = "; ".join(line.rstrip(".") if len(lines) > 1 else line for line in lines)
         print(f"error: {one_line}", file=sys.stderr)
         return 2
 
