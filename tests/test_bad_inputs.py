@@ -165,8 +165,6 @@ def lying_gan_file(tmp: Path, root: Path, field: str, value: Any) -> Path:
         state["history"] = {**state["history"], field[8:]: value}
     else:
         state[field] = value
-    if field == "ema_generator" and value is None:
-        state["ema_generator"] = None
     path = tmp / f"lying_{field.replace('.', '_').replace('/', '_')}.pt"
     gan.save_training_state(path, state)
     return path
