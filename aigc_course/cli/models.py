@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from pathlib import Path
 
-from .common import (CommandError, device_or_error, int_at_least, output_file, positive_float, positive_int, seed_int,
+from .common import (CommandError, device_or_error, int_at_least, output_file, positive_float, seed_int,
                      writable_folder)
 
 
@@ -71,6 +70,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _add_sample(parser: argparse.ArgumentParser) -> None:
     from ..gan.mnist_models import MAX_SAMPLES as MAX_IMAGES
+
     parser.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint.pt written by train")
     parser.add_argument("--n", type=int_at_least(1, "positive", MAX_IMAGES), required=True,
                         help=f"number of images (at most {MAX_IMAGES:,}; run again with another --seed for more)")
