@@ -243,10 +243,10 @@ def _without_code(markdown: str) -> str:
 
 
 def formulas(markdown: str) -> Counter:
-    """The LaTeX of every $...$ and $$...$$ (whitespace collapsed), outside code."""
+    """Every $...$ and $$...$$ with its delimiters (whitespace collapsed), outside code."""
     text = _without_code(markdown)
-    display = [" ".join(m.split()) for m in _DISPLAY_MATH.findall(text)]
-    inline = [" ".join(m.split()) for m in _INLINE_MATH.findall(_DISPLAY_MATH.sub(" ", text))]
+    display = ["$$" + " ".join(m.split()) + "$$" for m in _DISPLAY_MATH.findall(text)]
+    inline = ["$" + " ".join(m.split()) + "$" for m in _INLINE_MATH.findall(_DISPLAY_MATH.sub(" ", text))]
     return Counter(display + inline)
 
 
