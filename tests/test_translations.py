@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as nbtools  # noqa: E402
 import translations as tr  # noqa: E402
+import zh_units  # noqa: E402
 
 STEM = "00_overview"
 
@@ -156,20 +157,20 @@ def test_unit_file_round_trip_and_malformed_files():
 
 def test_what_must_stay_identical():
     english = "Mean $\\mu$ and $$x^2$$ of `f(x)`, see [next](01_x.ipynb).\n\n```bash\npip install x\n```"
-    assert tr.unit_differences(english, "均值 $\\mu$ 与 $$x^2$$，即 `f(x)`，见[下一章](01_x.ipynb)。\n\n```bash\npip install x\n```") == []
-    found = tr.unit_differences(english, "均值 $\\mu$ 与 $x^2$，见[下一章](02_y.ipynb)。\n\n```bash\npip install y\n```")
+    assert zh_units.unit_differences(english, "均值 $\\mu$ 与 $$x^2$$，即 `f(x)`，见[下一章](01_x.ipynb)。\n\n```bash\npip install x\n```") == []
+    found = zh_units.unit_differences(english, "均值 $\\mu$ 与 $x^2$，见[下一章](02_y.ipynb)。\n\n```bash\npip install y\n```")
     assert any("formulas differ" in p for p in found)
     assert any("fenced code" in p for p in found)
     assert any("inline code" in p and "f(x)" in p for p in found)
     assert any("link targets differ" in p for p in found)
-    assert tr.unit_differences("<!-- BEGIN SOLUTION -->a<!-- END SOLUTION -->", "答") != []
-    assert tr.formulas("costs $5 and $6, `$x$` and $a_1$") == tr.formulas("$a_1$")
+    assert zh_units.unit_differences("<!-- BEGIN SOLUTION -->a<!-- END SOLUTION -->", "答") != []
+    assert zh_units.formulas("costs $5 and $6, `$x$` and $a_1$") == zh_units.formulas("$a_1$")
 
 
 def test_bold_that_would_show_literally_in_chinese_is_reported():
-    assert tr.unrendered_bold("第一课：**生成均值。**生成模型") != []
-    assert tr.unrendered_bold("第一课：**生成均值**。生成模型") == []
-    assert tr.unrendered_bold("| a | **联合**训练 |\n|---|---|\n| $x*y$ | `**` |") == []
+    assert zh_units.unrendered_bold("第一课：**生成均值。**生成模型") != []
+    assert zh_units.unrendered_bold("第一课：**生成均值**。生成模型") == []
+    assert zh_units.unrendered_bold("| a | **联合**训练 |\n|---|---|\n| $x*y$ | `**` |") == []
 
 
 def test_pending_list_and_unit_files_must_agree(repo):
