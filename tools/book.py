@@ -42,10 +42,10 @@ BUILD = ROOT / "build" / "book"
 EDITIONS = ("en", "zh")
 NOTES = {  # the outputs note at the top of a chapter page, and ("*") of every other page
     "en": {"fast": "Outputs: fast mode (small budgets, as in CI), commit {commit}",
-           "full": "Outputs: full budget, executed at commit {commit} ({date})",
+           "full": "Outputs: full budget, code of commit {commit}, run {date}",
            "*fast": "Outputs: fast mode (small budgets, as in CI)", "*full": "Outputs: full budget"},
     "zh": {"fast": "输出：快速模式（小预算，与 CI 相同），提交 {commit}",
-           "full": "输出：完整预算，于提交 {commit} 运行（{date}）",
+           "full": "输出：完整预算，代码为提交 {commit}，运行于 {date}",
            "*fast": "输出：快速模式（小预算，与 CI 相同）", "*full": "输出：完整预算"},
 }
 PENDING_NOTICE = ("> **本章尚未翻译**：中文版正在翻译这一章，下面暂时是英文原文。代码与输出和中文版完全相同；"

@@ -148,7 +148,9 @@ def import_copy(executed: Path, source: Path, mode: str, cache: Path = CACHE) ->
         raise ValueError(f"{executed}: its code cells are not those of {source} today; execute it again")
     if not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"):
         raise ValueError(f"{executed}: has no outputs (was it executed?)")
-    stamp(notebook, mode, f"imported from {Path(executed).name}")
+    stamp(notebook, mode, f"imported from {executed}")
+    modified = _dt.datetime.fromtimestamp(Path(executed).stat().st_mtime, _dt.timezone.utc)
+    notebook.metadata["aigc_execution"]["date"] = modified.strftime("%Y-%m-%d %H:%M UTC")  # when it ran
     path = cache_path(source, mode, cache)
     save(notebook, path)
     return path
