@@ -173,6 +173,13 @@ def test_bold_that_would_show_literally_in_chinese_is_reported():
     assert zh_units.unrendered_bold("| a | **联合**训练 |\n|---|---|\n| $x*y$ | `**` |") == []
 
 
+def test_a_line_break_between_chinese_characters_is_reported():
+    assert zh_units.cjk_line_breaks("核对 MD5 校验和，\n再存入缓存。") == ["核对 MD5 校验和，⏎再存入缓存。"]
+    assert zh_units.cjk_line_breaks("核对校验和，再存入缓存。\n\n下一段。") == []
+    assert zh_units.cjk_line_breaks("中文版在\n`zh/notebooks/`。| a |\n|---|\n| 表格 |") == []
+    assert any("line break between Chinese" in p for p in zh_units.unit_differences("Two\nlines.", "两行\n文字。"))
+
+
 def test_pending_list_and_unit_files_must_agree(repo):
     repo.pending_file.write_text("01\n", encoding="utf-8")
     shutil.copy(ROOT / "solutions" / "01_data_preprocessing.py", repo.solutions)

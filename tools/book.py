@@ -80,13 +80,14 @@ def executed_copy(source: Path, mode: str, run_missing: bool, cache: Path):
                     f"(run python tools/run_tests.py, or python tools/book.py execute {source.name[:2]} --mode {mode})")
 
 
-def graft(notebook, run) -> nbformat.NotebookNode:
+def graft(notebook, run, name: str = "notebook") -> nbformat.NotebookNode:
     """``notebook``'s cells with the outputs of ``run``, whose code cells must be the same code."""
     result = nbformat.reads(nbformat.writes(notebook), as_version=4)  # a deep copy
     ours = [c for c in result.cells if c.cell_type == "code"]
     theirs = [c for c in run.cells if c.cell_type == "code"]
     if [c.source for c in ours] != [c.source for c in theirs]:
-        raise BookError("the executed copy's code cells differ from the notebook's: run it again")
+        raise BookError(f"{name}: the executed copy's code cells differ from the notebook's (python tools/notebooks.py "
+                        f"build, then run it again)")
     widgets = run.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state")
     for cell, done in zip(ours, theirs):
         cell.outputs = [out for out in done.outputs if out.output_type != "error"]
@@ -200,7 +201,7 @@ def stage(outputs: str, run_missing: bool, cache: Path, out: Path) -> dict[str, 
             run, mode, meta = runs[source.stem]
             zh_source = ROOT / "zh" / "solutions" / source.name
             notebook = nbformat.read(zh_source if edition == "zh" and zh_source.exists() else source, as_version=4)
-            page = graft(notebook, run)
+            page = graft(notebook, run, f"{edition}: {source.name}")
             if edition == "zh":
                 for cell in page.cells:
                     if cell.cell_type == "markdown":
@@ -288,6 +289,8 @@ def broken_links(site: Path) -> list[str]:
 
     broken = []
     for path in sorted(site.rglob("*.html")):
+        if "_static" in path.relative_to(site).parts:
+            continue  # the theme's template fragments, not pages
         for ref in page(path).refs:
             parts = urlsplit(ref)
             if parts.scheme or parts.netloc or ref.startswith(("mailto:", "javascript:", "data:")):
@@ -312,6 +315,7 @@ def build(outputs: str, run_missing: bool, cache: Path, out: Path, mathjax: Path
     site = out / "html"
     for edition, folder in folders.items():
         sphinx(edition, folder, out, local_mathjax)
+        shutil.rmtree(site / "jupyter_execute", ignore_errors=True)  # MyST-NB's scratch copies, beside en/ and zh/
     (site / "index.html").write_text(LANDING, encoding="utf-8")
     broken = broken_links(site)
     if broken:

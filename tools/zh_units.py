@@ -208,6 +208,26 @@ def unrendered_bold(markdown: str) -> list[str]:
     return literal
 
 
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def cjk_line_breaks(markdown: str) -> list[str]:
+    """Lines broken between two Chinese characters inside a paragraph.
+
+    A line break inside a paragraph renders as a space, which shows between Chinese characters
+    (“校验和， 再存入”): write each Chinese paragraph on one line.
+    """
+    found = []
+    text = _INLINE_MATH.sub("x", _DISPLAY_MATH.sub("x", _CODE_SPAN.sub("c", _FENCED.sub("\n", markdown))))
+    for token in MarkdownIt("commonmark").enable("table").parse(text):
+        children = token.children or []
+        for before, brk, after in zip(children, children[1:], children[2:]):
+            if brk.type == "softbreak" and before.content and after.content and \
+                    _CJK.match(before.content[-1]) and _CJK.match(after.content[0]):
+                found.append(f"{before.content[-12:]}⏎{after.content[:12]}")
+    return found
+
+
 def unit_differences(english: str, chinese: str) -> list[str]:
     """What a translation changed that must stay identical (empty when nothing)."""
     found = []
@@ -225,6 +245,8 @@ def unit_differences(english: str, chinese: str) -> list[str]:
                      f"Chinese {sorted(link_targets(chinese))}")
     for line in unrendered_bold(chinese):
         found.append(f"'**' would show literally (move punctuation outside the bold): {line[:60]!r}")
+    for place in cjk_line_breaks(chinese):
+        found.append(f"a line break between Chinese characters shows as a space (one line per paragraph): {place!r}")
     for marker in _SOLUTION_MARKERS:
         if english.count(marker) != chinese.count(marker):
             found.append(f"'{marker}' appears {english.count(marker)}x in the English, {chinese.count(marker)}x here")
