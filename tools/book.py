@@ -40,13 +40,11 @@ import executed  # noqa: E402
 ROOT = executed.ROOT
 BUILD = ROOT / "build" / "book"
 EDITIONS = ("en", "zh")
-NOTES = {  # the outputs note at the top of a chapter page, and ("*") of every other page
+NOTES = {  # the outputs note at the top of a chapter page
     "en": {"fast": "Outputs: fast mode (small budgets, as in CI), commit {commit}",
-           "full": "Outputs: full budget, code of commit {commit}, run {date}",
-           "*fast": "Outputs: fast mode (small budgets, as in CI)", "*full": "Outputs: full budget"},
+           "full": "Outputs: full budget, code of commit {commit}, run {date}"},
     "zh": {"fast": "输出：快速模式（小预算，与 CI 相同），提交 {commit}",
-           "full": "输出：完整预算，代码为提交 {commit}，运行于 {date}",
-           "*fast": "输出：快速模式（小预算，与 CI 相同）", "*full": "输出：完整预算"},
+           "full": "输出：完整预算，代码为提交 {commit}，运行于 {date}"},
 }
 PENDING_NOTICE = ("> **本章尚未翻译**：中文版正在翻译这一章，下面暂时是英文原文。代码与输出和中文版完全相同；"
                   "术语的中文译名见[术语表](glossary.md)。")
@@ -211,7 +209,7 @@ def stage(outputs: str, run_missing: bool, cache: Path, out: Path) -> dict[str, 
                     page.cells.insert(1, nbformat.v4.new_markdown_cell(PENDING_NOTICE))
             nbformat.write(page, folder / source.name)
             notes[source.stem] = NOTES[edition][mode].format(commit=meta.get("commit", "?"), date=meta.get("date", "?"))
-        notes["*"] = NOTES[edition]["*full" if {m for _, m, _ in runs.values()} == {"full"} else "*fast"]
+        notes["*"] = ""  # pages without outputs (index, glossary, references) get no note
         (folder / "_outputs.json").write_text(json.dumps(notes, ensure_ascii=False, indent=1), encoding="utf-8")
         (folder / "index.md").write_text(index_page(edition, list(stems.values())), encoding="utf-8")
         (folder / "glossary.md").write_text(glossary_page(edition, stems), encoding="utf-8")
