@@ -165,6 +165,9 @@ def test_what_must_stay_identical():
     assert any("link targets differ" in p for p in found)
     assert zh_units.unit_differences("<!-- BEGIN SOLUTION -->a<!-- END SOLUTION -->", "答") != []
     assert zh_units.formulas("costs $5 and $6, `$x$` and $a_1$") == zh_units.formulas("$a_1$")
+    quoted = "> reads\n> ```\n> A[数据输入] --> B{数据预处理}\n> ```"  # a fence inside an errata box
+    assert zh_units.unit_differences(quoted, quoted.replace("reads", "原文")) == []
+    assert any("fenced code" in p for p in zh_units.unit_differences(quoted, quoted.replace("B{", "C{")))
 
 
 def test_bold_that_would_show_literally_in_chinese_is_reported():
