@@ -54,6 +54,21 @@ def test_glossary_page_escapes_pipes_and_links_chapters():
         assert all(len(line.replace("\\|", "").split("|")) == 7 for line in rows), "every row has five cells"
         assert "q(z\\|x)" in page and "[02](02_gan.ipynb), [05](05_mnist_gan_project.ipynb)" in page
     assert "[02](02_gan.ipynb), [03](03_vae.ipynb), [04](04_self_attention.ipynb)" in book._chapter_links("02-04", stems)
+    assert "编码器 q(z\\|x) 与解码器 p(x\\|z)" in book.glossary_page("zh", stems)
+
+
+def test_chinese_glossary_definitions_name_existing_terms_and_keep_formulas():
+    from aigc_course.course.glossary import GLOSSARY
+    from aigc_course.course.glossary_zh import DEFINITIONS_ZH, definition_zh, untranslated_terms
+
+    english = {t.english: t for t in GLOSSARY}
+    assert not set(DEFINITIONS_ZH) - set(english), "an entry for a term the glossary does not have"
+    formulas = {"softmax": "exp(x_i) / sum_j exp(x_j)", "scaled dot-product attention": "softmax(Q K^T / sqrt(d)) V",
+                "optimal discriminator": "D*(x) = p_data(x) / (p_data(x) + p_g(x))",
+                "evidence lower bound": "E_q[log p(x|z)] - KL(q(z|x) || p(z))"}
+    for name, formula in formulas.items():
+        assert formula in english[name].definition and formula in definition_zh(english[name]), name
+    assert all(definition_zh(english[name]) == english[name].definition for name in untranslated_terms())
 
 
 def test_internal_link_checker_finds_missing_files_and_anchors(tmp_path):

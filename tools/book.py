@@ -116,16 +116,18 @@ def _chapter_links(spec: str, stems: dict[str, str]) -> str:
 
 def glossary_page(edition: str, stems: dict[str, str]) -> str:
     from aigc_course.course import GLOSSARY
+    from aigc_course.course.glossary_zh import definition_zh
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
     if edition == "zh":
         head = ["# 术语表 · Glossary", "",
-                "原文 §1.4 的术语和缩略词，加上本课程补充的术语（来自 `aigc_course/course/glossary.py`）。"
-                "“中文”一列是全课程统一使用的译名；释义为英文，经过本课程核实；最后一列链接到讲授该术语的章节。", "",
-                "| 中文 | English | 缩写 | 释义（英文） | 章节 |", "|---|---|---|---|---|"]
-        rows = [f"| {cell(t.chinese)} | {cell(t.english)} | {cell(t.acronym)} | {cell(t.definition)} | "
+                "原文 §1.4 的术语和缩略词，加上本课程补充的术语（来自 `aigc_course/course/glossary.py`，中文释义在 "
+                "`glossary_zh.py`）。“中文”一列是全课程统一使用的译名；每条释义都经过本课程核实；最后一列链接到讲授该术语的章节。",
+                "",
+                "| 中文 | English | 缩写 | 释义 | 章节 |", "|---|---|---|---|---|"]
+        rows = [f"| {cell(t.chinese)} | {cell(t.english)} | {cell(t.acronym)} | {cell(definition_zh(t))} | "
                 f"{_chapter_links(t.chapter, stems)} |" for t in GLOSSARY]
     else:
         head = ["# Glossary · 术语表", "",
