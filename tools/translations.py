@@ -327,6 +327,13 @@ def status(where: Layout) -> str:
                          f"{len(orphans)} orphan(s)")
         else:
             lines.append(f"{source.stem:32s} {'pending (zh/pending.txt)' if number in waiting else 'NOT STARTED'}")
+    try:
+        from aigc_course.course.glossary_zh import untranslated_terms
+    except ImportError:  # the package is not importable here: say nothing about the glossary
+        return "\n".join(lines)
+    missing = untranslated_terms()
+    lines.append(f"{'glossary':32s} {len(missing)} term(s) without a Chinese definition in "
+                 f"aigc_course/course/glossary_zh.py{': ' + ', '.join(missing) if missing else ''}")
     return "\n".join(lines)
 
 
