@@ -247,7 +247,7 @@ def _select(where: Layout, numbers: list[str], only_translated: bool) -> list[Pa
     chosen = [s for s in available if not numbers or s.name[:2] in numbers]
     unknown = sorted(set(numbers) - {s.name[:2] for s in available})
     if unknown:
-        raise SystemExit(f"error: no {'translated ' if only_translated else ''}chapter {unknown} "
+        raise ValueError(f"no {'translated ' if only_translated else ''}chapter {unknown} "
                          f"(have: {[s.name[:2] for s in available]})")
     return chosen
 
