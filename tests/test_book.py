@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "book"))
 import aigc_book  # noqa: E402
+import aigc_pages  # noqa: E402
 import book  # noqa: E402
 import executed  # noqa: E402
 
@@ -49,12 +50,12 @@ def test_language_switch_links_the_same_page_of_the_other_edition():
 def test_glossary_page_escapes_pipes_and_links_chapters():
     stems = {s.name[:2]: s.stem for s in book.chapter_sources()}
     for edition in book.EDITIONS:
-        page = book.glossary_page(edition, stems)
+        page = aigc_pages.glossary_page(edition, stems)
         rows = [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
         assert all(len(line.replace("\\|", "").split("|")) == 7 for line in rows), "every row has five cells"
         assert "q(z\\|x)" in page and "[02](02_gan.ipynb), [05](05_mnist_gan_project.ipynb)" in page
-    assert "[02](02_gan.ipynb), [03](03_vae.ipynb), [04](04_self_attention.ipynb)" in book._chapter_links("02-04", stems)
-    assert "编码器 q(z\\|x) 与解码器 p(x\\|z)" in book.glossary_page("zh", stems)
+    assert "[02](02_gan.ipynb), [03](03_vae.ipynb), [04](04_self_attention.ipynb)" in aigc_pages._chapter_links("02-04", stems)
+    assert "编码器 q(z\\|x) 与解码器 p(x\\|z)" in aigc_pages.glossary_page("zh", stems)
 
 
 def test_chinese_glossary_definitions_name_existing_terms_and_keep_formulas():
