@@ -314,7 +314,7 @@ def latent_directions_image(generator: nn.Module, base: torch.Tensor, directions
     if directions.shape[1] != base.shape[0]:
         raise ValueError(f"directions must have shape [K, {base.shape[0]}], got {list(directions.shape)}")
     if not isinstance(coefficients, (list, tuple)) or len(coefficients) != len(directions):
-        raise ValueError(f"coefficients must be a list with one number per direction ({len(directions)}), "
+        raise ValueError(f"coefficients must be a list with one value per direction ({len(directions)}), "
                          f"got {coefficients!r}")
     values = [require_float(f"coefficients[{i}]", c) for i, c in enumerate(coefficients)]
     z = base + torch.as_tensor(values, dtype=base.dtype) @ directions
