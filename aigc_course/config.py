@@ -26,6 +26,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from .validate import MAX_SEED
+
 FAST_ENV = "AIGC_COURSE_FAST"
 DEVICE_ENV = "AIGC_COURSE_DEVICE"
 DATA_ENV = "AIGC_COURSE_DATA"
@@ -219,8 +221,8 @@ def get_device(preferred: str | None = None) -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a torch CPU generator seeded too."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -20,7 +20,7 @@ import torch
 
 from .config import DATA_ENV, data_dir
 from .files import atomic_write_bytes, md5_of
-from .validate import require_choice, require_int, require_tensor, unit_to_symmetric
+from .validate import require_choice, require_float, require_int, require_seed, require_tensor, unit_to_symmetric
 
 # The first mirror is the one torchvision tries first today.
 MIRRORS: tuple[str, ...] = (
@@ -59,24 +59,58 @@ def mnist_folder() -> Path:
     return data_dir() / "mnist"
 
 
-def _is_verified(path: Path) -> bool:
-    return path.is_file() and md5_of(path) == MD5SUMS[path.name]
+def _cache_folder_problem() -> str | None:
+    """Why the cache folder cannot hold files (a path component is a file, or cannot be inspected), or None."""
+    folder = mnist_folder()
+    for part in (folder, *folder.parents):
+        try:
+            if part.exists():
+                return None if part.is_dir() else (f"the data cache path {part} is a file, not a folder; set "
+                                                   f"{DATA_ENV} to a folder (or move that file away)")
+        except OSError as err:
+            return f"the data cache path {part} cannot be inspected ({err.strerror or err})"
+    return None
+
+
+def _inspect(path: Path) -> tuple[str, str]:
+    """The state of one cached file: ("ok" | "missing" | "corrupt" | "unusable", a detail for messages)."""
+    expected = MD5SUMS[path.name]
+    try:
+        if path.is_dir():
+            return "unusable", f"{path} is a folder where the file {path.name} belongs: remove it"
+        if not path.exists():
+            return "missing", ""
+        if not path.is_file():
+            return "unusable", f"{path} is not a regular file: remove it"
+        actual, size = md5_of(path), path.stat().st_size
+    except OSError as err:
+        return "unusable", f"{path} cannot be read ({err.strerror or err}): fix its permissions or remove it"
+    if actual != expected:
+        return "corrupt", f"MD5 {actual}, expected {expected}; {size:,} bytes"
+    return "ok", ""
 
 
 def mnist_status() -> str:
-    """One line saying whether the four files are cached and verified."""
+    """One line saying whether the four files are cached and verified, and what is wrong with the others."""
     folder = mnist_folder()
-    missing = [name for name in MD5SUMS if not _is_verified(folder / name)]
-    if not missing:
+    states = {name: _inspect(folder / name) for name in MD5SUMS}
+    bad = {name: state for name, state in states.items() if state[0] != "ok"}
+    if not bad:
         return f"cached and verified (4/4 files in {folder})"
-    return f"{4 - len(missing)}/4 files cached in {folder}; missing or corrupt: {', '.join(missing)}"
+    details = ", ".join(name + ("" if state == "missing" else f" ({state}: {detail})")
+                        for name, (state, detail) in bad.items())
+    problem = _cache_folder_problem()
+    return (f"{4 - len(bad)}/4 files cached in {folder}; missing or corrupt: {details}"
+            + (f"; {problem}" if problem else ""))
 
 
-def _unavailable_message(missing: Sequence[str], reasons: Sequence[str]) -> str:
+def _unavailable_message(missing: Sequence[str], reasons: Sequence[str], notes: Sequence[str] = ()) -> str:
     folder = mnist_folder()
-    lines = [
-        "MNIST is not in the course's data cache and could not be downloaded.",
-        f"  missing: {', '.join(missing)}",
+    lines = ["MNIST is not in the course's data cache and could not be downloaded."]
+    lines += [f"  {note}" for note in notes]
+    if missing:
+        lines.append(f"  missing: {', '.join(missing)}")
+    lines += [
         f"  cache folder: {folder}  (set {DATA_ENV} to use another folder)",
         "  fix: connect to the internet and run   python -m aigc_course download",
         "       or copy the four files from a folder/USB stick:   python -m aigc_course download --from DIR",
@@ -84,6 +118,37 @@ def _unavailable_message(missing: Sequence[str], reasons: Sequence[str]) -> str:
     if reasons:
         lines.append("  last errors: " + "; ".join(reasons[-3:]))
     return "\n".join(lines)
+
+
+def _prepare(path: Path, verbose: bool) -> tuple[bool, str | None]:
+    """Check one cached file: (already verified?, a note for the error message). A corrupt file is deleted."""
+    state, detail = _inspect(path)
+    if state == "ok":
+        return True, None
+    if state == "missing":
+        return False, None
+    if state == "unusable":
+        return False, f"not usable: {detail}"
+    try:
+        path.unlink()
+        done = "deleted it (a corrupt file is never used)"
+    except OSError as err:
+        done = (f"could not delete it ({err.strerror or err}): make the cache folder writable or set {DATA_ENV} "
+                f"to another folder")
+    note = f"corrupt: {path.name} ({detail}): {done}"
+    if verbose:
+        print(f"{path.name}: cached copy is corrupt ({detail}); {done}")
+    return False, note
+
+
+def _store(path: Path, payload: bytes) -> str | None:
+    """Write a verified file into the cache; on failure, the reason (for the error message)."""
+    try:
+        atomic_write_bytes(path, payload)
+    except OSError as err:
+        return (f"{err.strerror or err} (make the cache folder writable or set {DATA_ENV} to a folder you can "
+                f"write to)")  # atomic_write_bytes' message names the file: "cannot write <path>: <reason>"
+    return None
 
 
 def _fetch(name: str, timeout: float) -> tuple[bytes | None, list[str]]:
@@ -107,53 +172,80 @@ def _fetch(name: str, timeout: float) -> tuple[bytes | None, list[str]]:
 def ensure_mnist(*, download: bool = True, timeout: float = 30.0, verbose: bool = False) -> Path:
     """Make sure the four verified files are in the cache; return the folder.
 
-    A cached file whose MD5 does not match (truncated, corrupted) is deleted and fetched
-    again, never used. Raises :class:`MNISTUnavailableError` with a clear message when a
-    file is missing and cannot be downloaded.
+    A cached file whose MD5 does not match (truncated, corrupted) is reported with both MD5s and
+    deleted, then fetched again, never used. Raises :class:`MNISTUnavailableError` with one clear
+    message when a file is missing and cannot be downloaded or stored (what is wrong with each
+    file, what was done, and what to do).
     """
+    require_float("timeout", timeout, minimum=0.0, strict_minimum=True)
+    problem = _cache_folder_problem()
+    if problem:
+        raise MNISTUnavailableError(f"MNIST cannot be cached: {problem}")
     folder = mnist_folder()
     missing: list[str] = []
     reasons: list[str] = []
+    notes: list[str] = []
     for name in MD5SUMS:
         path = folder / name
-        if path.exists() and not _is_verified(path):
-            if verbose:
-                print(f"{name}: cached copy fails its MD5 check; discarding it")
-            path.unlink()
-        if path.exists():
+        verified, note = _prepare(path, verbose)
+        if note:
+            notes.append(note)
+        if verified:
+            continue
+        if note and note.startswith("not usable"):
+            missing.append(name)
             continue
         payload, errors = (_fetch(name, timeout) if download else (None, ["downloads disabled"]))
         if payload is None:
             missing.append(name)
             reasons.extend(errors)
             continue
-        atomic_write_bytes(path, payload)
-        if verbose:
+        failure = _store(path, payload)
+        if failure:
+            missing.append(name)
+            notes.append(failure)
+        elif verbose:
             print(f"{name}: downloaded and verified")
     if missing:
-        raise MNISTUnavailableError(_unavailable_message(missing, reasons))
+        raise MNISTUnavailableError(_unavailable_message(missing, reasons, notes))
     return folder
 
 
 def copy_mnist_from(source: str | Path, *, verbose: bool = False) -> Path:
     """Fill the cache from a folder holding the four files (a USB stick, a shared drive).
 
-    Every file is MD5-verified before it is used; a wrong file raises ``ValueError``.
+    Every file is MD5-verified before it is used; a wrong or unreadable source file raises
+    ``ValueError`` naming it; a cache that cannot hold the files raises :class:`MNISTUnavailableError`.
     """
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"source must be a folder path, got {type(source).__name__}")
     source = Path(source).expanduser()
     if not source.is_dir():
         raise ValueError(f"source must be a folder holding the four MNIST .gz files, got {str(source)!r}")
+    problem = _cache_folder_problem()
+    if problem:
+        raise MNISTUnavailableError(f"MNIST cannot be cached: {problem}")
     folder = mnist_folder()
     for name, expected in MD5SUMS.items():
         target = folder / name
-        if _is_verified(target):
+        verified, note = _prepare(target, verbose)
+        if verified:
             continue
+        if note and note.startswith("not usable"):
+            raise MNISTUnavailableError(f"MNIST cannot be cached: {note[len('not usable: '):]}")
         origin = source / name
         if not origin.is_file():
             raise ValueError(f"source folder {source} has no {name}")
-        if md5_of(origin) != expected:
-            raise ValueError(f"{origin} fails its MD5 check (expected {expected}); refusing to use it")
-        atomic_write_bytes(target, origin.read_bytes())
+        try:
+            payload = origin.read_bytes()
+        except OSError as err:
+            raise ValueError(f"{origin} cannot be read: {err.strerror or err}") from None
+        actual = hashlib.md5(payload).hexdigest()
+        if actual != expected:
+            raise ValueError(f"{origin} fails its MD5 check (MD5 {actual}, expected {expected}); refusing to use it")
+        failure = _store(target, payload)
+        if failure:
+            raise MNISTUnavailableError(f"MNIST cannot be cached: {failure}" + (f"; {note}" if note else ""))
         if verbose:
             print(f"{name}: copied and verified")
     return folder
@@ -245,7 +337,7 @@ class InMemoryBatches:
         self.drop_last = drop_last
         self.device = torch.device(device) if device is not None else None
         self._generator = torch.Generator()
-        self._generator.manual_seed(require_int("seed", seed, minimum=0) if seed is not None else torch.seed())
+        self._generator.manual_seed(require_seed(seed) if seed is not None else torch.seed())
 
     def __len__(self) -> int:
         n = len(self.tensors[0])

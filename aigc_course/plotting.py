@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .validate import require_int, require_tensor
+from .validate import require_float, require_images, require_int, require_numbers
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 0.0) -> np.ndarray:
@@ -17,16 +17,11 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value:
     Rows hold ``nrow`` images; the result has shape
     ``[rows * (H + padding) + padding, nrow * (W + padding) + padding]``.
     """
-    require_tensor("images", images, ndim=(3, 4))
-    if images.ndim == 4:
-        if images.shape[1] != 1:
-            raise ValueError(f"images must have one channel, got shape {list(images.shape)}")
-        images = images[:, 0]
+    images = require_images("images", images, size=None, allow_empty=True)[:, 0]  # finite, in [0, 1]
     require_int("nrow", nrow, minimum=1)
-    require_int("padding", padding, minimum=0)
+    require_int("padding", padding, minimum=0, maximum=1000)
+    require_float("pad_value", pad_value, minimum=0.0, maximum=1.0)
     x = images.detach().float().cpu()
-    if x.numel() and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
-        raise ValueError(f"images must have values in [0, 1], got range [{x.min():.3g}, {x.max():.3g}]")
     n, h, w = x.shape
     ncol = min(nrow, max(n, 1))
     rows = -(-n // ncol) if n else 1
@@ -41,6 +36,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value:
 def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, ax: plt.Axes | None = None,
                 scale: float = 0.6) -> plt.Axes:
     """Show ``images`` (values in [0, 1]) as a grid, white background, black ink."""
+    require_float("scale", scale, minimum=0.0, maximum=20.0, strict_minimum=True)
     grid = image_grid(images, nrow=nrow)
     if ax is None:
         _, ax = plt.subplots(figsize=(scale * grid.shape[1] / 30 + 0.5, scale * grid.shape[0] / 30 + 0.5))
@@ -60,8 +56,8 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step", 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in curves.items():
-        values = list(values)
-        xs = list(x) if x is not None else list(range(1, len(values) + 1))
+        values = require_numbers(f"curves[{name!r}]", values, min_length=1)
+        xs = require_numbers("x", x) if x is not None else list(range(1, len(values) + 1))
         if len(xs) != len(values):
             raise ValueError(f"x has {len(xs)} points but curve {name!r} has {len(values)}")
         ax.plot(xs, values, label=name, marker="o" if len(values) <= 30 else None, markersize=3)
@@ -79,9 +75,7 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step", 
 def moving_average(values: Sequence[float], window: int) -> list[float]:
     """Mean of the last ``window`` values at each position (fewer at the start); same length as ``values``."""
     require_int("window", window, minimum=1)
-    x = np.asarray(list(values), dtype=np.float64)
-    if x.ndim != 1 or len(x) == 0:
-        raise ValueError("values must be a non-empty sequence of numbers")
+    x = np.asarray(require_numbers("values", values, min_length=1), dtype=np.float64)
     sums = np.cumsum(np.concatenate([[0.0], x]))
     counts = np.minimum(np.arange(1, len(x) + 1), window)
     return ((sums[1:] - sums[np.arange(1, len(x) + 1) - counts]) / counts).tolist()

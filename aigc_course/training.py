@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from .validate import require_choice
+from .validate import require_bool, require_choice, require_int
 
 MIN_INTERVAL_S = 0.5  # tqdm redraws (and postfix updates) at most twice a second
 SPLITS = ("train", "eval")
@@ -34,6 +34,11 @@ def progress(iterable: Iterable[Any] | None = None, *, total: int | None = None,
     ``set_postfix`` on the returned bar is rate-limited too (``refresh=False`` under the hood),
     so calling it every step costs nothing and sends nothing until the next redraw.
     """
+    if iterable is not None and not hasattr(iterable, "__iter__"):
+        raise TypeError(f"iterable must be iterable or None, got {type(iterable).__name__}")
+    if total is not None:
+        require_int("total", total, minimum=0)
+    require_bool("enabled", enabled)
     bar = tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, leave=leave,
                mininterval=MIN_INTERVAL_S, maxinterval=10.0, dynamic_ncols=True)
     plain_postfix = bar.set_postfix

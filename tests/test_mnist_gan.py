@@ -240,10 +240,10 @@ def test_classifier_is_cached_and_a_corrupt_cache_is_replaced(mnist_env, monkeyp
     monkeypatch.undo()
     monkeypatch.setenv("AIGC_COURSE_DATA", str(mnist_env))
     load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
-    assert "not a readable checkpoint" in capsys.readouterr().out  # reported in one line, then retrained
+    assert "not a readable checkpoint" in capsys.readouterr().err  # reported in one line, then retrained
     torch.save({"model": model.state_dict(), "test_accuracy": 0.9}, path)  # the cache format before checkpoints.py
     replaced = load_or_train_classifier(train_subset=300, epochs=1, progress=False, verbose=False)
-    assert "old cache" in capsys.readouterr().out and isinstance(replaced, type(model))
+    assert "old cache" in capsys.readouterr().err and isinstance(replaced, type(model))
     assert load_or_train_classifier(train_subset=300, epochs=1, verbose=False) is not None  # now a valid cache
     assert capsys.readouterr().out == ""
     probs = class_probabilities(model, torch.rand(5, 28, 28))

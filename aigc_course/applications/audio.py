@@ -18,7 +18,8 @@ import math
 import numpy as np
 import torch
 
-from ..validate import require_float, require_int, require_tensor, symmetric_to_unit, unit_to_symmetric
+from ..validate import (require_float, require_in_range, require_int, require_seed, require_tensor, symmetric_to_unit,
+                        unit_to_symmetric)
 
 SAMPLE_RATE = 4000
 N_SAMPLES = 784
@@ -32,11 +33,11 @@ def synthesize_notes(frequencies: torch.Tensor, amplitudes: torch.Tensor, decays
                      n_samples: int = N_SAMPLES, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
     """Plucked notes ``[N, n_samples]`` (float32, in [-1, 1]) from per-note frequency (Hz), amplitude, decay (s)."""
     for name, value in (("frequencies", frequencies), ("amplitudes", amplitudes), ("decays", decays)):
-        require_tensor(name, value, ndim=1, floating=True)
+        require_tensor(name, value, ndim=1, floating=True, finite=True, non_empty=True)
     if not len(frequencies) == len(amplitudes) == len(decays):
         raise ValueError("frequencies, amplitudes and decays must have the same length")
-    require_int("n_samples", n_samples, minimum=2)
-    require_int("sample_rate", sample_rate, minimum=2)
+    require_int("n_samples", n_samples, minimum=2, maximum=10_000_000 // len(frequencies))
+    require_int("sample_rate", sample_rate, minimum=2, maximum=1_000_000)
     if (frequencies <= 0).any() or (frequencies >= sample_rate / 2).any():
         raise ValueError(f"frequencies must lie in (0, {sample_rate / 2}) Hz (below the Nyquist frequency)")
     if (amplitudes < 0).any() or (amplitudes > 1).any() or (decays <= 0).any():
@@ -52,8 +53,8 @@ def random_notes(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
     Pitch uniform over the 8 scale notes, amplitude uniform in [0.5, 0.9], decay in [0.05, 0.2] s.
     """
-    require_int("n", n, minimum=1)
-    g = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    require_int("n", n, minimum=1, maximum=100_000)
+    g = torch.Generator().manual_seed(require_seed(seed))
     notes = torch.randint(0, len(NOTE_FREQUENCIES), (n,), generator=g)
     frequencies = torch.tensor(NOTE_FREQUENCIES)[notes]
     amplitudes = 0.5 + 0.4 * torch.rand(n, generator=g)
@@ -64,13 +65,14 @@ def random_notes(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 def to_unit_interval(waves: torch.Tensor) -> torch.Tensor:
     """Waveforms in [-1, 1] -> (x + 1) / 2 in [0, 1], the value range chapter 03's Bernoulli decoder models."""
     require_tensor("waves", waves, floating=True)
-    if waves.numel() and (waves.min() < -1 - 1e-6 or waves.max() > 1 + 1e-6):
-        raise ValueError(f"waves must lie in [-1, 1], got [{waves.min():.3g}, {waves.max():.3g}]")
+    require_in_range("waves", waves, -1.0, 1.0, tolerance=1e-6, what="samples")
     return symmetric_to_unit(waves)
 
 
 def from_unit_interval(values: torch.Tensor) -> torch.Tensor:
     """The inverse of :func:`to_unit_interval`: 2 u - 1."""
+    require_tensor("values", values, floating=True)
+    require_in_range("values", values, 0.0, 1.0, tolerance=1e-6)
     return unit_to_symmetric(values)
 
 
@@ -80,7 +82,7 @@ def dominant_frequency(wave: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> to
     spectrum = |rfft((x - mean(x)) * hann(T))|; k* = argmax over bins k >= 1; f = k* sample_rate / T.
     Resolution is one bin, sample_rate / T Hz. Returns float64 ``[...]``.
     """
-    require_tensor("wave", wave, floating=True)
+    require_tensor("wave", wave, floating=True, finite=True)
     if wave.ndim < 1 or wave.shape[-1] < 4:
         raise ValueError(f"wave must have shape [..., T] with T >= 4 samples, got {list(wave.shape)}")
     require_int("sample_rate", sample_rate, minimum=1)
@@ -96,7 +98,7 @@ def cents_from_nearest_note(frequency: torch.Tensor) -> tuple[torch.Tensor, torc
 
     cents = 1200 log2(f / f_note); 100 cents is one semitone, so |cents| <= 50 means "in tune".
     """
-    require_tensor("frequency", frequency, ndim=1, floating=True)
+    require_tensor("frequency", frequency, ndim=1, floating=True, finite=True)
     if (frequency <= 0).any():
         raise ValueError("frequency must be > 0 Hz")
     cents = 1200 * torch.log2(frequency.double()[:, None] / torch.tensor(NOTE_FREQUENCIES, dtype=torch.float64))
@@ -106,7 +108,7 @@ def cents_from_nearest_note(frequency: torch.Tensor) -> tuple[torch.Tensor, torc
 
 def pitch_report(waves: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> dict[str, object]:
     """Measured pitch of waveforms ``[N, T]``: share within 50 cents of a scale note, and notes counted."""
-    require_tensor("waves", waves, ndim=2, floating=True)
+    require_tensor("waves", waves, ndim=2, floating=True, finite=True, non_empty=True)
     nearest, cents = cents_from_nearest_note(dominant_frequency(waves, sample_rate))
     in_tune = cents.abs() <= 50
     counts = torch.bincount(nearest[in_tune], minlength=len(NOTE_NAMES))
@@ -116,8 +118,9 @@ def pitch_report(waves: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> dict[st
 
 def melody(waves: torch.Tensor, gap_seconds: float = 0.05, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
     """Notes ``[N, T]`` played one after another with ``gap_seconds`` of silence between them -> ``[N*(T+gap)]``."""
-    require_tensor("waves", waves, ndim=2, floating=True)
-    gap = int(round(require_float("gap_seconds", gap_seconds, minimum=0.0) * sample_rate))
+    require_tensor("waves", waves, ndim=2, floating=True, finite=True)
+    require_int("sample_rate", sample_rate, minimum=1, maximum=1_000_000)
+    gap = int(round(require_float("gap_seconds", gap_seconds, minimum=0.0, maximum=60.0) * sample_rate))
     silence = waves.new_zeros(len(waves), gap)
     return torch.cat([waves, silence], dim=1).flatten()
 
@@ -130,8 +133,8 @@ def audio_player(wave: torch.Tensor, sample_rate: int = SAMPLE_RATE):
     """
     from IPython.display import Audio
 
-    require_tensor("wave", wave, ndim=1, floating=True)
-    require_int("sample_rate", sample_rate, minimum=1)
+    require_tensor("wave", wave, ndim=1, floating=True, finite=True, non_empty=True)
+    require_int("sample_rate", sample_rate, minimum=1, maximum=1_000_000)
     x = wave.detach().double().cpu().clamp(-1, 1).numpy()
     t_in = np.arange(len(x)) / sample_rate
     t_out = np.arange(int(len(x) * PLAYBACK_RATE / sample_rate)) / PLAYBACK_RATE
@@ -144,9 +147,11 @@ def generated_notes_figure(train_note_ids: torch.Tensor, generated: torch.Tensor
     right: one generated waveform over one real one. ``generated``, ``real``: ``[N, 784]`` in [-1, 1]."""
     import matplotlib.pyplot as plt
 
-    require_tensor("train_note_ids", train_note_ids, ndim=1)
-    require_tensor("generated", generated, ndim=2, floating=True)
-    require_tensor("real", real, ndim=2, floating=True)
+    require_tensor("train_note_ids", train_note_ids, ndim=1, integer=True, non_empty=True)
+    if train_note_ids.min() < 0 or train_note_ids.max() >= len(NOTE_NAMES):
+        raise ValueError(f"train_note_ids must be indices into NOTE_NAMES (0..{len(NOTE_NAMES) - 1})")
+    require_tensor("generated", generated, ndim=2, floating=True, finite=True, non_empty=True)
+    require_tensor("real", real, ndim=2, floating=True, finite=True, non_empty=True)
     counts = pitch_report(generated, sample_rate)["note_counts"]
     t_ms = torch.arange(generated.shape[1]) / sample_rate * 1000
     n = len(NOTE_NAMES)

@@ -28,7 +28,7 @@ from ..checkpoints import CheckpointError
 from ..gan.runs import run_folder
 from ..gan.training import TrainingRun, train_gan
 from ..gan.mnist_models import build_models, count_parameters, model_spec
-from ..validate import require_float, require_images, require_int, require_tensor, unit_to_symmetric
+from ..validate import require_float, require_ids, require_images, require_int, require_seed, require_tensor, unit_to_symmetric
 from ..vae.losses import forward_loss
 from ..vae.models import ConvVAE, MLPVAE
 
@@ -72,10 +72,11 @@ def course_training_steps(images: torch.Tensor, text_ids: torch.Tensor, vocab_si
     of ``batch_size`` 64-character windows). Each ``step()`` draws a fresh random batch.
     """
     x = _images("images", images)
-    require_tensor("text_ids", text_ids, ndim=1)
-    require_int("batch_size", batch_size, minimum=1)
+    require_int("vocab_size", vocab_size, minimum=2)
+    require_ids("text_ids", text_ids, vocab_size)
+    require_int("batch_size", batch_size, minimum=1, maximum=100_000)
     device = torch.device(device)
-    g = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    g = torch.Generator().manual_seed(require_seed(seed))
     labels = torch.randint(0, 10, (len(x),), generator=g)  # the classifier's step cost does not depend on label values
 
     def batch() -> torch.Tensor:
@@ -171,7 +172,7 @@ def real_vs_generated(real: torch.Tensor, generated: torch.Tensor, test_fraction
     require_float("test_fraction", test_fraction, minimum=0.0, maximum=0.9, strict_minimum=True)
     x = torch.cat([real, generated]).float()
     y = torch.cat([torch.zeros(len(real), dtype=torch.long), torch.ones(len(generated), dtype=torch.long)])
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(require_int("seed", seed, minimum=0)))
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(require_seed(seed)))
     n_test = max(1, int(round(len(x) * test_fraction)))
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
@@ -185,8 +186,14 @@ def train_detector(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.T
     Scores: ``accuracy`` (both classes), ``real_recall`` (real images called real) and
     ``generated_recall`` (generated images called generated), all on the test split.
     """
-    require_int("epochs", epochs, minimum=1)
-    torch.manual_seed(require_int("seed", seed, minimum=0))
+    require_int("epochs", epochs, minimum=1, maximum=1000)
+    for name, x, y in (("x_train", x_train, y_train), ("x_test", x_test, y_test)):
+        _images(name, x)
+        label = "y" + name[1:]
+        require_tensor(label, y, ndim=1, integer=True, shape=[len(x)])
+        if y.numel() and (y.min() < 0 or y.max() > 1):
+            raise ValueError(f"{label} must hold labels 0 (real) or 1 (generated), got range [{int(y.min())}, {int(y.max())}]")
+    torch.manual_seed(require_seed(seed))
     detector = DigitClassifier(num_classes=2).to(device)
     train_classifier(detector, x_train, y_train, epochs=epochs, seed=seed, device=device, progress=progress)
     predicted = predict_logits(detector, x_test).argmax(1)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from ..training import device_of, evaluating, frozen
 from ..plotting import image_grid
-from ..validate import require_choice, require_float, require_images, require_int, require_tensor
+from ..validate import require_choice, require_float, require_images, require_int, require_seed, require_tensor
 
 MASK_KINDS = ("bottom half", "top half", "left half", "right half", "centre square", "random 60%")
 
@@ -41,7 +41,7 @@ def make_masks(kind: str, n: int, seed: int = 0) -> torch.Tensor:
     each pixel independently with probability 0.6 (seeded).
     """
     require_choice("kind", kind, MASK_KINDS)
-    require_int("n", n, minimum=1)
+    require_int("n", n, minimum=1, maximum=100_000)
     visible = torch.ones(n, 1, 28, 28, dtype=torch.bool)
     if kind == "bottom half":
         visible[..., 14:, :] = False
@@ -54,13 +54,20 @@ def make_masks(kind: str, n: int, seed: int = 0) -> torch.Tensor:
     elif kind == "centre square":
         visible[..., 7:21, 7:21] = False
     else:
-        g = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+        g = torch.Generator().manual_seed(require_seed(seed))
         visible = torch.rand(n, 1, 28, 28, generator=g) >= 0.6
     return visible
 
 
-def _images(name: str, x: torch.Tensor) -> torch.Tensor:
-    return require_images(name, x, pixel_range=None)  # [B, 1, 28, 28]; logits have no range
+def _images(name: str, x: torch.Tensor, pixel_range: str | None = "unit") -> torch.Tensor:
+    return require_images(name, x, pixel_range=pixel_range)  # [B, 1, 28, 28], finite; logits have no range
+
+
+def _require_visible(visible: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    require_tensor("visible", visible, shape=list(like.shape))
+    if visible.dtype != torch.bool:
+        raise TypeError(f"visible must be a bool tensor, got {visible.dtype}")
+    return visible
 
 
 def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
@@ -69,11 +76,9 @@ def masked_bernoulli_nll(logits: torch.Tensor, target: torch.Tensor, visible: to
     ``logits``, ``target`` (values in [0, 1]) float ``[B, 1, 28, 28]``; ``visible`` bool, same shape.
     Hidden pixels contribute nothing, whatever their target value.
     """
-    _images("logits", logits)
+    _images("logits", logits, pixel_range=None)
     _images("target", target)
-    require_tensor("visible", visible, shape=list(logits.shape))
-    if visible.dtype != torch.bool:
-        raise TypeError(f"visible must be a bool tensor, got {visible.dtype}")
+    _require_visible(visible, logits)
     if target.shape != logits.shape:
         raise ValueError(f"target must have the shape of logits {list(logits.shape)}, got {list(target.shape)}")
     per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
@@ -114,13 +119,16 @@ def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: i
     return start, fitted
 
 
-def _check_fit_args(images: torch.Tensor, visible: torch.Tensor, steps: int, lr: float) -> None:
-    _images("images", images)
-    require_tensor("visible", visible, shape=list(images.shape))
-    if visible.dtype != torch.bool:
-        raise TypeError(f"visible must be a bool tensor, got {visible.dtype}")
-    require_int("steps", steps, minimum=0)
+def _check_fit_args(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor, steps: int, lr: float,
+                    nll: Callable[..., torch.Tensor], name: str = "images") -> None:
+    if not isinstance(vae, nn.Module) or not hasattr(vae, "encode") or not hasattr(vae, "decode"):
+        raise TypeError(f"vae must be a course VAE (encode/decode), got {type(vae).__name__}")
+    _images(name, images)
+    _require_visible(visible, images)
+    require_int("steps", steps, minimum=0, maximum=100_000)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
+    if not callable(nll):
+        raise TypeError(f"nll must be a function (logits, target, visible) -> [B], got {type(nll).__name__}")
 
 
 def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor, *, steps: int = 150,
@@ -132,7 +140,7 @@ def complete_images(vae: nn.Module, images: torch.Tensor, visible: torch.Tensor,
     ``steps`` Adam steps on z of masked NLL + ||z||^2 / 2), both with the visible pixels restored.
     ``nll(logits, target, visible) -> [B]`` is the data term (default :func:`masked_bernoulli_nll`).
     """
-    _check_fit_args(images, visible, steps, lr)
+    _check_fit_args(vae, images, visible, steps, lr, nll)
     device = device_of(vae)
     x, m = images.to(device), visible.to(device)
     start, fitted = _fit_latent(vae, x, m, steps, lr, nll)
@@ -148,8 +156,9 @@ def denoise_images(vae: nn.Module, noisy: torch.Tensor, nll: Callable[..., torch
     noisy grey as faint ink. Returns ``"encoder"`` (decoder mean at the encoder's code) and
     ``"optimized"`` (decoder mean at the MAP code fitted to all pixels), float ``[B, 1, 28, 28]`` on the CPU.
     """
+    require_tensor("noisy", noisy, floating=True)
     visible = torch.ones_like(noisy, dtype=torch.bool)
-    _check_fit_args(noisy, visible, steps, lr)
+    _check_fit_args(vae, noisy, visible, steps, lr, nll, name="noisy")
     device = device_of(vae)
     start, fitted = _fit_latent(vae, noisy.to(device), visible.to(device), steps, lr, nll)
     return {"encoder": start.cpu(), "optimized": fitted.cpu()}
@@ -159,7 +168,7 @@ def add_noise(images: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
     """``images + std * eps``, eps ~ N(0, 1) (seeded), clipped to [0, 1]."""
     _images("images", images)
     require_float("std", std, minimum=0.0)
-    g = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    g = torch.Generator().manual_seed(require_seed(seed))
     return (images + std * torch.randn(images.shape, generator=g).to(images.device)).clamp(0, 1)
 
 
@@ -167,7 +176,9 @@ def hidden_pixel_mse(candidate: torch.Tensor, original: torch.Tensor, visible: t
     """Mean squared error over the *hidden* pixels only (pixel values in [0, 1])."""
     _images("candidate", candidate)
     _images("original", original)
-    require_tensor("visible", visible, shape=list(original.shape))
+    if candidate.shape != original.shape:
+        raise ValueError(f"candidate must have the shape of original {list(original.shape)}, got {list(candidate.shape)}")
+    _require_visible(visible, original)
     hidden = ~visible.to(original.device)
     if not hidden.any():
         raise ValueError("visible hides no pixel: there is nothing to measure")
@@ -176,8 +187,9 @@ def hidden_pixel_mse(candidate: torch.Tensor, original: torch.Tensor, visible: t
 
 def restoration_figure(rows: dict[str, torch.Tensor], title: str | None = None) -> plt.Figure:
     """One row of images per entry (``name -> [B, 1, 28, 28]`` in [0, 1]), the names on the left."""
-    if not rows:
-        raise ValueError("rows must hold at least one named batch of images")
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError("rows must be a dict holding at least one named batch of images")
+    rows = {name: require_images(f"rows[{name!r}]", images, pixel_range=None) for name, images in rows.items()}
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.0 + 0.55 * max(len(v) for v in rows.values()),
                                                     0.75 * len(rows) + (0.3 if title else 0)), squeeze=False)
     for ax, (name, images) in zip(axes[:, 0], rows.items()):
@@ -199,7 +211,9 @@ def inpainting_figure(vae: nn.Module, image: torch.Tensor, kind: str, *, steps: 
     squared error on the hidden pixels.
     """
     require_tensor("image", image, ndim=(2, 3), floating=True)
-    x = image.reshape(1, 1, 28, 28)
+    if image.numel() != 784:
+        raise ValueError(f"image must be one 28x28 image ([1, 28, 28] or [28, 28]), got shape {list(image.shape)}")
+    x = require_images("image", image.reshape(1, 1, 28, 28))
     visible = make_masks(kind, 1, seed=seed)
     out = complete_images(vae, x, visible, steps=steps)
     masked = torch.where(visible, x, torch.zeros_like(x))

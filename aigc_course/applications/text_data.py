@@ -25,7 +25,7 @@ from importlib import resources
 import torch
 
 from ..attention.layers import softmax
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_finite, require_float, require_ids, require_int, require_tensor
 
 COURSE_TEXT = "workshop_tales.txt"
 
@@ -69,6 +69,8 @@ class CharVocab:
     def decode(self, ids: torch.Tensor) -> str:
         """int ids ``[N]`` -> the string they spell."""
         require_tensor("ids", ids, ndim=1)
+        if ids.dtype == torch.bool:
+            raise TypeError(f"ids must hold integer ids, got dtype {ids.dtype}")
         if ids.is_floating_point() or (len(ids) and (ids.min() < 0 or ids.max() >= self.size)):
             raise ValueError(f"ids must be integers in [0, {self.size - 1}]")
         return "".join(self.chars[i] for i in ids.tolist())
@@ -80,23 +82,12 @@ def split_ids(ids: torch.Tensor, val_fraction: float = 0.1) -> tuple[torch.Tenso
     Contiguous (not shuffled) on purpose: validation text is then a passage the model never
     read, not sentences interleaved with the ones it trained on.
     """
-    require_tensor("ids", ids, ndim=1)
+    require_tensor("ids", ids, ndim=1, integer=True)
     require_float("val_fraction", val_fraction, minimum=0.0, maximum=0.5, strict_minimum=True)
     cut = int(round(len(ids) * (1.0 - val_fraction)))
     if cut < 2 or len(ids) - cut < 2:
         raise ValueError(f"ids of length {len(ids)} are too short to split with val_fraction={val_fraction}")
     return ids[:cut], ids[cut:]
-
-
-def _check_ids(name: str, ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
-    require_tensor(name, ids, ndim=1)
-    if ids.is_floating_point() or ids.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer ids, got dtype {ids.dtype}")
-    if len(ids) == 0:
-        raise ValueError(f"{name} must not be empty")
-    if ids.min() < 0 or ids.max() >= vocab_size:
-        raise ValueError(f"{name} must hold ids in [0, {vocab_size - 1}], got range [{ids.min()}, {ids.max()}]")
-    return ids
 
 
 def unigram_cross_entropy(train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_size: int,
@@ -108,8 +99,8 @@ def unigram_cross_entropy(train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_
     validation character occurs in training (otherwise the loss is infinite).
     """
     vocab_size = require_int("vocab_size", vocab_size, minimum=1)
-    _check_ids("train_ids", train_ids, vocab_size)
-    _check_ids("val_ids", val_ids, vocab_size)
+    require_ids("train_ids", train_ids, vocab_size)
+    require_ids("val_ids", val_ids, vocab_size)
     alpha = require_float("smoothing", smoothing, minimum=0.0)
     counts = torch.bincount(train_ids.cpu(), minlength=vocab_size).double() + alpha
     probs = counts / counts.sum()
@@ -123,11 +114,17 @@ def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_
     """Sampling distribution ``[..., V]`` from logits ``[..., V]``: top-k filter, then softmax(logits / T).
 
     Entries outside the ``top_k`` largest logits (ties broken as ``torch.topk`` does) get
-    probability 0; ``top_k=None`` or ``top_k >= V`` keeps all. ``temperature`` must be > 0.
+    probability 0; ``top_k=None`` or ``top_k >= V`` keeps all. ``temperature`` must be > 0; any
+    positive value gives a finite distribution (a tiny one: the argmax, a huge one: uniform).
+    ``-inf`` logits mean probability 0, but every distribution needs at least one finite logit.
     """
     require_tensor("logits", logits, floating=True)
     if logits.ndim < 1 or logits.shape[-1] < 1:
         raise ValueError(f"logits must have shape [..., V] with V >= 1, got {list(logits.shape)}")
+    require_finite("logits", logits, allow_neg_inf=True)
+    if logits.numel() and bool(torch.isneginf(logits).all(dim=-1).any()):
+        raise ValueError("logits must have at least one finite entry per distribution: an all -inf row leaves "
+                         "no character to sample")
     temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
     if top_k is not None:
         require_int("top_k", top_k, minimum=1)

@@ -23,7 +23,7 @@ from ..training import History, device_of, evaluating, progress as progress_bar
 
 from ..attention.layers import TransformerBlock
 from .text_data import CharVocab, next_char_probabilities
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_ids, require_int, require_seed, require_tensor
 
 
 class CharTransformer(nn.Module):
@@ -46,11 +46,12 @@ class CharTransformer(nn.Module):
         self.head = nn.Linear(d_model, vocab_size)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        require_tensor("idx", idx, ndim=2)
-        if idx.is_floating_point():
-            raise TypeError(f"idx must hold integer ids, got dtype {idx.dtype}")
+        require_tensor("idx", idx, ndim=2, integer=True)
         if not 1 <= idx.shape[1] <= self.block_size:
             raise ValueError(f"idx must have 1..{self.block_size} positions (block_size), got {idx.shape[1]}")
+        if idx.numel() and (idx.min() < 0 or idx.max() >= self.vocab_size):
+            raise ValueError(f"idx must hold ids in [0, {self.vocab_size - 1}] (vocab_size), got range "
+                             f"[{int(idx.min())}, {int(idx.max())}]")
         positions = torch.arange(idx.shape[1], device=idx.device)
         h = self.token(idx) + self.position(positions)
         for block in self.blocks:
@@ -61,7 +62,7 @@ class CharTransformer(nn.Module):
 def random_windows(ids: torch.Tensor, block_size: int, batch_size: int,
                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """``batch_size`` random windows: inputs ``x [B, L]`` and targets ``y [B, L]`` shifted by one (y_t = x_{t+1})."""
-    require_tensor("ids", ids, ndim=1)
+    require_tensor("ids", ids, ndim=1, integer=True)
     require_int("block_size", block_size, minimum=1)
     require_int("batch_size", batch_size, minimum=1)
     if len(ids) < block_size + 1:
@@ -79,7 +80,8 @@ def evaluate_char_loss(model: CharTransformer, ids: torch.Tensor, batch_size: in
     Every character after the first is predicted exactly once (from at most ``block_size``
     characters of context inside its window). Runs in eval mode (no dropout).
     """
-    require_tensor("ids", ids, ndim=1)
+    require_ids("ids", ids, model.vocab_size)
+    require_int("batch_size", batch_size, minimum=1)
     length = model.block_size
     n_windows = (len(ids) - 1) // length
     if n_windows < 1:
@@ -109,9 +111,15 @@ def train_char_model(model: CharTransformer, train_ids: torch.Tensor, val_ids: t
     """
     require_int("steps", steps, minimum=1)
     require_int("evaluations", evaluations, minimum=1)
+    require_int("batch_size", batch_size, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
+    require_ids("train_ids", train_ids, model.vocab_size)
+    require_ids("val_ids", val_ids, model.vocab_size)
+    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
+        if len(ids) < model.block_size + 1:
+            raise ValueError(f"{name} must hold at least block_size + 1 = {model.block_size + 1} ids, got {len(ids)}")
     device = device_of(model)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
@@ -147,11 +155,19 @@ def generate_text(model: CharTransformer, vocab: CharVocab, prompt: str, length:
     ``distribution(logits [V], temperature, top_k) -> probabilities [V]`` shapes each step's
     distribution (default :func:`~aigc_course.char_data.next_char_probabilities`).
     """
-    require_int("length", length, minimum=0)
-    if not prompt:
+    require_int("length", length, minimum=0, maximum=1_000_000)
+    if not isinstance(prompt, str) or not prompt:
         raise ValueError("prompt must be a non-empty string (the model needs at least one character of context)")
+    if not isinstance(vocab, CharVocab):
+        raise TypeError(f"vocab must be a CharVocab, got {type(vocab).__name__}")
+    if not callable(distribution):
+        raise TypeError(f"distribution must be a function (logits, temperature, top_k) -> probabilities, "
+                        f"got {type(distribution).__name__}")
+    require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
+    if top_k is not None:
+        require_int("top_k", top_k, minimum=1)
     ids = vocab.encode(prompt).tolist()
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     device = device_of(model)
     with evaluating(model):
         for _ in range(length):
@@ -168,10 +184,12 @@ def next_char_figure(model: CharTransformer, vocab: CharVocab, prompt: str, temp
     import matplotlib.pyplot as plt
 
     require_int("top", top, minimum=1)
-    if not prompt:
+    if not isinstance(prompt, str) or not prompt:
         raise ValueError("prompt must be a non-empty string")
-    if not temperatures:
-        raise ValueError("temperatures must hold at least one temperature")
+    if not isinstance(temperatures, (tuple, list)) or not temperatures:
+        raise ValueError("temperatures must be a non-empty list of temperatures")
+    for i, t in enumerate(temperatures):
+        require_float(f"temperatures[{i}]", t, minimum=0.0, strict_minimum=True)
     with evaluating(model):
         logits = model(vocab.encode(prompt[-model.block_size:])[None].to(device_of(model)))[0, -1].float().cpu()
     order = next_char_probabilities(logits).argsort(descending=True)[:min(top, vocab.size)]

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .layers import softmax
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_int, require_numbers, require_seed, require_tensor
 
 ARTICLE_INPUTS = (1.0, 2.0, 3.0, 4.0, 5.0)
 
@@ -49,7 +49,7 @@ def worked_example(inputs: Sequence[float] = ARTICLE_INPUTS, temperature: float 
         require_tensor("inputs", inputs, ndim=1)
         x = inputs.detach().to(torch.float64).cpu()
     else:
-        x = torch.tensor([float(v) for v in inputs], dtype=torch.float64)
+        x = torch.tensor(require_numbers("inputs", inputs), dtype=torch.float64)
     if x.numel() < 1 or not torch.isfinite(x).all():
         raise ValueError(f"inputs must be a non-empty sequence of finite numbers, got {x.tolist()}")
     temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
@@ -94,7 +94,7 @@ def article_pseudocode(inputs: Sequence[float]) -> list[float]:
     Its inner loop overwrites one scalar ``w_ij``, so every term of ``output_i`` uses the last
     weight ``w_in = x_i x_n``, and nothing is normalized: output_i = x_i x_n sum_j x_j.
     """
-    x = [float(v) for v in inputs]
+    x = require_numbers("inputs", inputs)
     if not x:
         raise ValueError("inputs must be a non-empty sequence of numbers")
     n = len(x)
@@ -150,10 +150,12 @@ def saturation_stats(dims: Sequence[int], n_keys: int = 16, n_trials: int = 1000
     the trace of the softmax Jacobian diag(p) - p p^T, which goes to 0 as the softmax
     saturates into a one-hot vector (vanishing gradients).
     """
-    dims = [require_int("dims[i]", d, minimum=1) for d in dims]
-    require_int("n_keys", n_keys, minimum=2)
-    require_int("n_trials", n_trials, minimum=2)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    if not isinstance(dims, (list, tuple)) or not dims:
+        raise ValueError(f"dims must be a non-empty list of dimensions, got {dims!r}")
+    dims = [require_int(f"dims[{i}]", d, minimum=1, maximum=1 << 16) for i, d in enumerate(dims)]
+    require_int("n_keys", n_keys, minimum=2, maximum=10_000)
+    require_int("n_trials", n_trials, minimum=2, maximum=100_000)
+    generator = torch.Generator().manual_seed(require_seed(seed))
     out: dict[str, list[float]] = {key: [] for key in (
         "score_std_unscaled", "score_std_scaled", "max_weight_unscaled", "max_weight_scaled",
         "jacobian_trace_unscaled", "jacobian_trace_scaled")}
@@ -173,6 +175,10 @@ def saturation_stats(dims: Sequence[int], n_keys: int = 16, n_trials: int = 1000
 
 def plot_saturation(stats: dict[str, np.ndarray], n_keys: int = 16) -> plt.Figure:
     """Three panels from :func:`saturation_stats`: score spread, largest weight, gradient signal."""
+    keys = ["dims"] + [f"{k}_{s}" for k in ("score_std", "max_weight", "jacobian_trace") for s in ("unscaled", "scaled")]
+    if not isinstance(stats, dict) or any(key not in stats for key in keys):
+        raise ValueError(f"stats must be the dict saturation_stats returns (keys {keys})")
+    require_int("n_keys", n_keys, minimum=2)
     d = stats["dims"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     panels = (("score_std", "std of the scores", None), ("max_weight", "mean largest weight", 1 / n_keys),
@@ -196,7 +202,7 @@ def plot_saturation(stats: dict[str, np.ndarray], n_keys: int = 16) -> plt.Figur
 def plot_attention(weights: torch.Tensor, query_labels: Sequence[str], key_labels: Sequence[str],
                    title: str = "", ax: plt.Axes | None = None, annotate: bool = True) -> plt.Axes:
     """Heatmap of one attention matrix ``[Lq, Lk]`` (row i: how query i spreads its weight over the keys)."""
-    require_tensor("weights", weights, ndim=2)
+    require_tensor("weights", weights, ndim=2, floating=True, finite=True)
     if len(query_labels) != weights.shape[0] or len(key_labels) != weights.shape[1]:
         raise ValueError(f"need {weights.shape[0]} query labels and {weights.shape[1]} key labels, "
                          f"got {len(query_labels)} and {len(key_labels)}")

@@ -23,10 +23,16 @@ import math
 import torch
 import torch.nn as nn
 
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_bool, require_finite, require_float, require_int, require_tensor
 
 
 def _stable_softmax(x: torch.Tensor, dim: int, temperature: float = 1.0) -> torch.Tensor:
+    # The temperature as this dtype can hold it: a T below the smallest normal number would round to 0
+    # (0/0 = NaN) and one above the largest to inf (-inf/inf = NaN). Clamping changes no weight that the
+    # dtype can represent: the limits are already the one-hot argmax (T -> 0) and the uniform (T -> inf).
+    if x.is_floating_point():
+        info = torch.finfo(x.dtype)
+        temperature = min(max(temperature, info.tiny), info.max)
     # Subtract the (detached) maximum: exp never overflows, the result is unchanged.
     m = x.detach().amax(dim=dim, keepdim=True)
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # all -inf slice: keep -inf -> exp = 0
@@ -45,8 +51,10 @@ def softmax(x: torch.Tensor, dim: int = -1, temperature: float = 1.0) -> torch.T
     require_tensor("x", x, floating=True)
     require_int("dim", dim, minimum=-max(x.ndim, 1), maximum=max(x.ndim, 1) - 1)
     temperature = require_float("temperature", temperature, minimum=0.0, strict_minimum=True)
-    if torch.isnan(x).any() or torch.isposinf(x).any():
-        raise ValueError("x must not contain NaN or +inf (use -inf for entries that get zero weight)")
+    if x.ndim and x.shape[dim] == 0:
+        raise ValueError(f"x must have at least one entry along dim={dim} (a softmax over nothing is undefined), "
+                         f"got shape {list(x.shape)}")
+    require_finite("x", x, allow_neg_inf=True)
     return _stable_softmax(x, dim, temperature)
 
 
@@ -59,7 +67,9 @@ def attention_loops(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     y_i = sum_j w_ij v_j. ``scale`` defaults to 1 / sqrt(d).
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
-        require_tensor(name, t, ndim=2, floating=True)
+        require_tensor(name, t, ndim=2, floating=True, finite=True)
+    if len(k) == 0:
+        raise ValueError(f"k must hold at least one key (an average over nothing is undefined), got {list(k.shape)}")
     if q.shape[1] != k.shape[1]:
         raise ValueError(f"q and k must have the same feature size d, got q {list(q.shape)} and k {list(k.shape)}")
     if k.shape[0] != v.shape[0]:
@@ -70,6 +80,8 @@ def attention_loops(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     weights, outputs = [], []
     for i in range(len(qs)):
         scores = [scale * sum(qs[i][t] * ks[j][t] for t in range(d)) for j in range(len(ks))]
+        if not all(math.isfinite(s) for s in scores):
+            raise ValueError(f"q and k are too large: the scores of query {i} overflow float64")
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -108,9 +120,12 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     where attending is allowed; or float, added to the scores (``-inf`` forbids).
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
-        require_tensor(name, t, floating=True)
+        require_tensor(name, t, floating=True, finite=True)
         if t.ndim < 2:
             raise ValueError(f"{name} must have shape [..., L, features] (at least 2 dimensions), got {list(t.shape)}")
+    if k.shape[-2] == 0:
+        raise ValueError(f"k must hold at least one key position (an average over nothing is undefined), "
+                         f"got shape {list(k.shape)}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must have the same feature size d, got q {list(q.shape)} and k {list(k.shape)}")
     if k.shape[-2] != v.shape[-2]:
@@ -126,19 +141,24 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else require_float("scale", scale, minimum=0.0,
                                                                            strict_minimum=True)
     scores = (q @ k.transpose(-2, -1)) * scale                     # [..., Lq, Lk]
+    if not bool(torch.isfinite(scores).all()):  # finite q, k whose products overflow this dtype: score in float64
+        scores = (q.double() @ k.double().transpose(-2, -1)) * scale
+        if not bool(torch.isfinite(scores).all()):
+            raise ValueError(f"q and k are too large: their scores overflow even float64 (max |q| "
+                             f"{q.abs().max().item():.3g}, max |k| {k.abs().max().item():.3g})")
     if mask is not None:
         _check_mask(mask, torch.Size([*batch, q.shape[-2], k.shape[-2]]), q)
         if mask.dtype == torch.bool:
             scores = torch.where(mask, scores, torch.full((), float("-inf"), dtype=scores.dtype, device=scores.device))
         else:
             scores = scores + mask.to(scores.dtype)
-    weights = _stable_softmax(scores, dim=-1)                       # fully masked rows -> zeros
+    weights = _stable_softmax(scores, dim=-1).to(v.dtype)            # fully masked rows -> zeros
     return weights @ v, weights
 
 
 def causal_mask(n: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Bool ``[n, n]``, True where key j <= query i: position i may look at itself and the past only."""
-    require_int("n", n, minimum=1)
+    require_int("n", n, minimum=1, maximum=1 << 15)
     return torch.ones(n, n, dtype=torch.bool, device=device).tril()
 
 
@@ -159,7 +179,7 @@ class SelfAttention(nn.Module):
         self.w_v = nn.Linear(d_model, d_v, bias=bias)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        require_tensor("x", x, floating=True)
+        require_tensor("x", x, floating=True, finite=True)
         if x.ndim < 2 or x.shape[-1] != self.d_model:
             raise ValueError(f"x must have shape [..., L, {self.d_model}], got {list(x.shape)}")
         return scaled_dot_product_attention(self.w_q(x), self.w_k(x), self.w_v(x), mask=mask)
@@ -181,8 +201,7 @@ class MultiHeadAttention(nn.Module):
         require_int("n_heads", n_heads, minimum=1)
         if d_model % n_heads:
             raise ValueError(f"d_model must be divisible by n_heads, got d_model={d_model}, n_heads={n_heads}")
-        if not isinstance(causal, bool):
-            raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+        require_bool("causal", causal)
         self.d_model, self.n_heads, self.d_head, self.causal = d_model, n_heads, d_model // n_heads, causal
         self.w_q = nn.Linear(d_model, d_model, bias=bias)
         self.w_k = nn.Linear(d_model, d_model, bias=bias)
@@ -197,7 +216,7 @@ class MultiHeadAttention(nn.Module):
         key = query if key is None else key
         value = key if value is None else value
         for name, t in (("query", query), ("key", key), ("value", value)):
-            require_tensor(name, t, ndim=3, floating=True)
+            require_tensor(name, t, ndim=3, floating=True, finite=True)
             if t.shape[-1] != self.d_model:
                 raise ValueError(f"{name} must have shape [B, L, {self.d_model}], got {list(t.shape)}")
         if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
@@ -266,6 +285,8 @@ class TransformerBlock(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``x [B, L, d_model]`` -> ``[B, L, d_model]`` (and the ``[B, H, L, L]`` weights if asked)."""
+        require_tensor("x", x, ndim=3, floating=True, finite=True)
+        require_bool("return_weights", return_weights)
         attended, weights = self.attn(self.ln1(x), mask=mask)
         h = x + self.dropout(attended)
         y = h + self.dropout(self.mlp(self.ln2(h)))

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from .layers import MultiHeadAttention, TransformerBlock, causal_mask
 from .demos import plot_attention
 from ..training import History, device_of, evaluating, progress as progress_bar
-from ..validate import require_choice, require_float, require_int, require_tensor
+from ..validate import require_choice, require_float, require_int, require_seed, require_tensor
 
 TASKS = ("reverse", "sort")
 
@@ -32,13 +32,16 @@ TASKS = ("reverse", "sort")
 def task_targets(task: str, tokens: torch.Tensor) -> torch.Tensor:
     """The target ``[B, L]`` of ``task`` ("reverse" or "sort") for input digits ``tokens [B, L]``."""
     require_choice("task", task, TASKS)
-    require_tensor("tokens", tokens, ndim=2)
+    require_tensor("tokens", tokens, ndim=2, integer=True)
     return tokens.flip(1) if task == "reverse" else tokens.sort(dim=1).values
 
 
 def encode_sequences(tokens: torch.Tensor, vocab: int) -> torch.Tensor:
     """``[B, L]`` digits -> ``[B]`` int64 codes (the sequence read as a base-``vocab`` number)."""
-    require_tensor("tokens", tokens, ndim=2)
+    require_tensor("tokens", tokens, ndim=2, integer=True)
+    require_int("vocab", vocab, minimum=2)
+    if vocab ** tokens.shape[1] >= 2 ** 62:
+        raise ValueError(f"vocab ** length must be < 2**62 to encode sequences, got {vocab}**{tokens.shape[1]}")
     powers = vocab ** torch.arange(tokens.shape[1] - 1, -1, -1, device=tokens.device, dtype=torch.int64)
     return (tokens.to(torch.int64) * powers).sum(1)
 
@@ -47,9 +50,13 @@ def task_batch(task: str, batch_size: int, length: int, vocab: int, generator: t
                exclude: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random ``[B, L]`` int64 digit sequences (CPU) and their targets; rows whose code is in ``exclude`` are redrawn."""
     require_choice("task", task, TASKS)
-    require_int("batch_size", batch_size, minimum=1)
-    require_int("length", length, minimum=1)
+    require_int("batch_size", batch_size, minimum=1, maximum=1_000_000)
+    require_int("length", length, minimum=1, maximum=1024)
     require_int("vocab", vocab, minimum=2)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    if exclude is not None:
+        require_tensor("exclude", exclude, ndim=1, integer=True)
     if vocab ** length >= 2 ** 62:
         raise ValueError(f"vocab ** length must be < 2**62 to encode sequences, got {vocab}**{length}")
     x = torch.randint(0, vocab, (batch_size, length), generator=generator)
@@ -67,8 +74,10 @@ def task_batch(task: str, batch_size: int, length: int, vocab: int, generator: t
 def task_test_set(task: str, n: int, length: int, vocab: int,
                   seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``n`` distinct random sequences, their targets, and their sorted codes (pass as ``exclude``)."""
-    require_int("n", n, minimum=1, maximum=vocab ** length // 4)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    require_int("length", length, minimum=1, maximum=1024)
+    require_int("vocab", vocab, minimum=2)
+    require_int("n", n, minimum=1, maximum=min(vocab ** length // 4, 1_000_000))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     x, _ = task_batch(task, 2 * n, length, vocab, generator)
     codes, inverse = torch.unique(encode_sequences(x, vocab), return_inverse=True)
     first = torch.full((len(codes),), len(x)).scatter_reduce(0, inverse, torch.arange(len(x)), reduce="amin")
@@ -132,12 +141,15 @@ def train_sequence_task(model: AttentionSequenceModel, task: str, steps: int, *,
     accuracy on the training batches), averages over each ``log_every`` steps, and ``train/step``,
     the last step of each.
     """
+    if not isinstance(model, AttentionSequenceModel):
+        raise TypeError(f"model must be an AttentionSequenceModel, got {type(model).__name__}")
     require_choice("task", task, TASKS)
     require_int("steps", steps, minimum=1)
+    require_int("batch_size", batch_size, minimum=1, maximum=1_000_000)
     require_int("log_every", log_every, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
     device = device_of(model)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     history = History()
@@ -169,8 +181,8 @@ def evaluate_sequence_task(model: AttentionSequenceModel, x: torch.Tensor, y: to
 
     ``causal=True`` applies the causal mask at inference, whatever the model was trained with.
     """
-    require_tensor("x", x, ndim=2)
-    require_tensor("y", y, shape=list(x.shape))
+    require_tensor("x", x, ndim=2, integer=True, non_empty=True)
+    require_tensor("y", y, shape=list(x.shape), integer=True)
     device = device_of(model)
     mask = causal_mask(model.length, device=device) if causal else None
     with evaluating(model):
@@ -186,13 +198,23 @@ def attention_view(model: AttentionSequenceModel, tokens: torch.Tensor | list[in
 
     With ``causal=True`` query i may only look at keys 1..i, however the model was trained.
     """
-    tokens = torch.as_tensor(tokens, dtype=torch.int64)
+    tokens = _as_tokens(tokens)
     require_tensor("tokens", tokens, shape=[model.length])
     device = device_of(model)
     mask = causal_mask(model.length, device=device) if causal else None
     with evaluating(model):
         logits, weights = model(tokens.unsqueeze(0).to(device), mask=mask)
     return weights[0].mean(1).cpu(), logits[0].argmax(-1).cpu()
+
+
+def _as_tokens(tokens: torch.Tensor | list[int]) -> torch.Tensor:
+    """A token sequence as int64: an integer tensor or a list of ints (never a float silently truncated)."""
+    if isinstance(tokens, torch.Tensor):
+        require_tensor("tokens", tokens, integer=True)
+        return tokens.to(torch.int64)
+    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, int) and not isinstance(t, bool) for t in tokens):
+        raise TypeError(f"tokens must be an integer tensor or a list of ints, got {tokens!r}")
+    return torch.tensor(list(tokens), dtype=torch.int64)
 
 
 def parse_digits(text: str, length: int, vocab: int = 10) -> torch.Tensor:
@@ -215,7 +237,7 @@ def plot_task_attention(model: AttentionSequenceModel, tokens: torch.Tensor | li
     slash, the correct one when it differs; the title gives the number of correct outputs.
     """
     require_choice("task", task, TASKS)
-    tokens = torch.as_tensor(tokens, dtype=torch.int64)
+    tokens = _as_tokens(tokens)
     weights, predictions = attention_view(model, tokens, causal=causal)
     target = task_targets(task, tokens.unsqueeze(0))[0]
     n_layers = weights.shape[0]

@@ -2,8 +2,10 @@
 
 One module per group of commands; each exports ``COMMANDS`` as
 ``name -> (help, add_arguments, run)`` and :data:`COMMANDS` below joins them. ``run`` returns
-an exit code. Expected errors (bad arguments, missing data, a corrupt checkpoint) print one
-clear line to stderr and exit 2, never a deep traceback.
+an exit code. Expected errors (bad arguments, missing data, a corrupt checkpoint, a file or
+folder that cannot be written, not enough memory) print one clear line to stderr and exit 2,
+never a deep traceback: :func:`main` catches them for every command
+(:func:`~aigc_course.cli.common.expected_failure`), so a new command inherits the net.
 
 =============  ==========================================================
 module         commands
@@ -17,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from .. import __version__
 from . import data, models
-from .common import CommandError
+from .common import CommandError, expected_failure
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
@@ -31,9 +33,15 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong and where the help is), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aigc_course",
-                                     description="AIGC core-techniques course: data and model tools")
+    parser = _Parser(prog="python -m aigc_course", description="AIGC core-techniques course: data and model tools")
     parser.add_argument("--version", action="version", version=f"aigc_course {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, _) in COMMANDS.items():
@@ -44,7 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_environment()
         return COMMANDS[args.command][2](args)
-    except CommandError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted (a training run resumes from its last checkpoint)", file=sys.stderr)
+        return 130
+    except Exception as err:  # the net: every failure a user can fix is one line, a bug keeps its traceback
+        message = expected_failure(err)
+        if message is None:
+            raise
+        lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+        one_line = "; ".join(line.rstrip(".") if len(lines) > 1 else line for line in lines)
+        print(f"error: {one_line}", file=sys.stderr)
         return 2
+
+
+def _check_environment() -> None:
+    """The course's switches must parse before any work starts (``AIGC_COURSE_FAST=maybe`` is an error)."""
+    from ..config import is_fast_mode, is_strict
+
+    try:
+        is_fast_mode()
+        is_strict()
+    except ValueError as err:
+        raise CommandError(str(err)) from None

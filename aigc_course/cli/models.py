@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from .common import CommandError, device_or_error, non_negative_int, positive_float, positive_int
+from .common import (CommandError, device_or_error, int_at_least, output_file, positive_float, seed_int,
+                     writable_folder)
 
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
     from ..gan.mnist_models import MODELS
+    from ..gan.runs import MAX_EPOCHS
 
     parser.add_argument("model", choices=sorted(MODELS), help="gan = the article's model ported faithfully, "
                         "dcgan = convolutional, mlp = the chapter's improved model")
-    parser.add_argument("--epochs", type=positive_int, required=True, help="train until this many epochs are done")
+    parser.add_argument("--epochs", type=int_at_least(1, "positive", MAX_EPOCHS), required=True,
+                        help="train until this many epochs are done")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="run folder: checkpoint.pt and samples/epoch_NNN.png; an existing run there is resumed")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--train-subset", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--seed", type=seed_int, default=0)
+    parser.add_argument("--train-subset", type=int_at_least(1, "positive", 60_000), default=None, metavar="N",
                         help="train on the first N training images only (default: all 60,000)")
     parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop before an epoch that would end after this many minutes")
-    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=int_at_least(1, "positive", 1024), default=None, help="torch CPU threads")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -35,6 +39,12 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = device_or_error(args.device)
+    if not args.out.strip():
+        raise CommandError("--out must name a run folder, got an empty string")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CommandError(f"--out {args.out} is a file; out_dir must be a folder (a run folder holds checkpoint.pt "
+                           f"and samples/)")
+    writable_folder(args.out, "--out")  # now, not after the first epoch
     try:
         run = train_gan(args.model, args.epochs, args.out, seed=args.seed, train_subset=args.train_subset,
                         device=device, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
@@ -59,10 +69,13 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _add_sample(parser: argparse.ArgumentParser) -> None:
+    from ..gan.mnist_models import MAX_SAMPLES as MAX_IMAGES
+
     parser.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint.pt written by train")
-    parser.add_argument("--n", type=positive_int, required=True, help="number of images")
+    parser.add_argument("--n", type=int_at_least(1, "positive", MAX_IMAGES), required=True,
+                        help=f"number of images (at most {MAX_IMAGES:,}; run again with another --seed for more)")
     parser.add_argument("--out", required=True, metavar="FILE.npy", help="float32 [N, 28, 28], values in [0, 1]")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--device", default=None)
     parser.add_argument("--raw", action="store_true", help="use the raw generator, not its moving average")
 
@@ -77,13 +90,14 @@ def _run_sample(args: argparse.Namespace) -> int:
     from ..gan.runs import load_generator
     from ..gan.mnist_models import generate
 
-    if not args.out.endswith(".npy"):
-        raise CommandError(f"--out must name a .npy file, got {args.out!r}")
+    output_file(args.out, "--out", ".npy")  # before loading and generating, not after
     try:
         generator, spec = load_generator(args.checkpoint, device_or_error(args.device), ema=not args.raw)
+        images = generate(generator, args.n, spec.z_dim, seed=args.seed).numpy().astype(np.float32)
     except CheckpointError as err:
         raise CommandError(str(err)) from None
-    images = generate(generator, args.n, spec.z_dim, seed=args.seed).numpy().astype(np.float32)
+    except ValueError as err:  # e.g. the generator's output is not finite images in [-1, 1]
+        raise CommandError(f"{args.checkpoint}: {err}") from None
     buffer = io.BytesIO()
     np.save(buffer, images)
     atomic_write_bytes(args.out, buffer.getvalue())
@@ -93,8 +107,8 @@ def _run_sample(args: argparse.Namespace) -> int:
 
 def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.npy", help="images [N, 28, 28] (or [N, 1, 28, 28]) in [0, 1]")
-    parser.add_argument("--nn-queries", type=positive_int, default=1000,
-                        help="how many images get a nearest-training-neighbour search (default 1000)")
+    parser.add_argument("--nn-queries", type=int_at_least(1, "positive", 10_000), default=1000,
+                        help="how many images get a nearest-training-neighbour search (default 1000, at most 10,000)")
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -106,16 +120,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from ..data import MNISTUnavailableError
     from ..config import budget
     from ..evaluation.metrics import classifier_config, evaluation_report, load_or_train_classifier, real_reference
+    from ..validate import require_images
 
-    try:
-        array = np.load(args.file, allow_pickle=False)
-    except FileNotFoundError:
-        raise CommandError(f"{args.file} does not exist") from None
-    except (ValueError, OSError, EOFError) as err:
-        raise CommandError(f"{args.file} is not a readable .npy array ({err})") from None
-    if array.dtype.kind != "f":
-        raise CommandError(f"{args.file} must hold floats in [0, 1], got dtype {array.dtype}")
+    array = _read_images(args.file)
     images = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    try:
+        require_images(args.file, images)  # finite pixels in [0, 1], checked before the classifier is loaded
+    except ValueError as err:
+        raise CommandError(str(err)) from None
     try:
         print("loading or training the evaluation classifier...", file=sys.stderr)
         config = classifier_config()
@@ -128,6 +140,50 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.file}: {err}") from None
     print(json.dumps({"file": args.file, **report, "classifier": config}, indent=2))
     return 0
+
+
+def _read_images(path: str):
+    """The float array in a ``.npy`` file of images, after checking its header: shape, dtype, size on disk.
+
+    The header is read first, so a file that claims 10^12 images is refused before anything is allocated.
+    """
+    import numpy as np
+
+    from ..gan.mnist_models import MAX_SAMPLES as MAX_IMAGES
+
+    file = Path(path)
+    if not file.exists():
+        raise CommandError(f"{path} does not exist")
+    if not file.is_file():
+        raise CommandError(f"{path} is not a file (a folder?); give a .npy file of images")
+    try:
+        with open(file, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            data_bytes = file.stat().st_size - handle.tell()
+    except (ValueError, EOFError, SyntaxError, TypeError) as err:
+        raise CommandError(f"{path} is not a readable .npy array ({str(err).splitlines()[0][:120]}); "
+                           f"write it with numpy.save") from None
+    if dtype.kind != "f":
+        raise CommandError(f"{path} must hold floats in [0, 1], got dtype {dtype}")
+    if len(shape) not in (2, 3, 4) or tuple(shape[1:]) not in ((28, 28), (1, 28, 28), (784,)):
+        raise CommandError(f"{path}: images must have shape [N, 28, 28] (or [N, 1, 28, 28], [N, 784]), got "
+                           f"shape {list(shape)}")
+    if not 1 <= shape[0] <= MAX_IMAGES:
+        raise CommandError(f"{path}: expected 1 to {MAX_IMAGES:,} images, the header says {shape[0]:,}")
+    needed = int(np.prod(shape)) * dtype.itemsize
+    if data_bytes < needed:
+        raise CommandError(f"{path} is truncated: its header says shape {list(shape)} ({needed:,} bytes of data), "
+                           f"the file holds {data_bytes:,}")
+    try:
+        return np.load(file, allow_pickle=False)
+    except (ValueError, EOFError) as err:
+        raise CommandError(f"{path} is not a readable .npy array ({str(err).splitlines()[0][:120]})") from None
 
 
 COMMANDS = {

@@ -150,7 +150,7 @@ def mean_digit_images(images: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     mean_c = (1 / |{i: y_i = c}|) * sum_{i: y_i = c} x_i / 255. Every digit must occur.
     """
     require_tensor("images", images, ndim=3)
-    require_tensor("labels", labels, ndim=1)
+    require_tensor("labels", labels, ndim=1, integer=True)
     if images.dtype != torch.uint8:
         raise TypeError(f"images must be uint8, got {images.dtype}")
     if len(images) != len(labels):

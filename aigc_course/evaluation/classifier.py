@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ..data import InMemoryBatches
 from ..training import History, device_of, evaluating, progress as progress_bar
-from ..validate import require_float, require_images, require_int, require_tensor
+from ..validate import require_float, require_images, require_int, require_seed, require_tensor
 
 
 class DigitClassifier(nn.Module):
@@ -50,19 +50,22 @@ class DigitClassifier(nn.Module):
 
 def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Logits ``[N, C]`` for float images ``[N, (1,) 28, 28]`` in [0, 1], in eval mode, on the model's device."""
-    require_tensor("images", images, floating=True)
+    images = require_images("images", images, allow_empty=True)
     require_int("batch_size", batch_size, minimum=1)
+    if len(images) == 0:
+        return torch.zeros(0, getattr(getattr(model, "head", None), "out_features", 10))
     device = device_of(model)
     with evaluating(model):
         return torch.cat([model(images[i:i + batch_size].to(device)).float().cpu()
-                          for i in range(0, len(images), batch_size)]) if len(images) else torch.zeros(0, 10)
+                          for i in range(0, len(images), batch_size)])
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     """Share of ``images`` whose arg-max class equals ``labels`` (a float in [0, 1])."""
-    require_tensor("labels", labels, ndim=1)
-    if len(images) != len(labels) or len(labels) == 0:
-        raise ValueError(f"images and labels must be non-empty and of equal length, got {len(images)} and {len(labels)}")
+    images = require_images("images", images)
+    require_tensor("labels", labels, ndim=1, integer=True)
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels must be of equal length, got {len(images)} and {len(labels)}")
     return (predict_logits(model, images, batch_size).argmax(1) == labels.cpu()).float().mean().item()
 
 
@@ -77,13 +80,27 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     before the step. History: ``"train/loss"`` (mean training loss per epoch) and, for each
     ``name`` in ``eval_sets``, ``f"eval/{name}_accuracy"`` measured after every epoch.
     """
-    require_tensor("images", images, floating=True)
-    require_tensor("labels", labels, ndim=1)
+    x = require_images("images", images)
+    require_tensor("labels", labels, ndim=1, integer=True)
+    if len(x) != len(labels):
+        raise ValueError(f"images and labels must be of equal length, got {len(x)} and {len(labels)}")
+    classes = getattr(getattr(model, "head", None), "out_features", None)
+    if labels.min() < 0 or (classes is not None and labels.max() >= classes):
+        raise ValueError(f"labels must be class indices in [0, {classes - 1 if classes else 'C - 1'}], "
+                         f"got range [{int(labels.min())}, {int(labels.max())}]")
+    for name, pair in (eval_sets or {}).items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"eval_sets[{name!r}] must be a pair (images, labels)")
+        require_images(f"eval_sets[{name!r}][0]", pair[0])
+        require_tensor(f"eval_sets[{name!r}][1]", pair[1], ndim=1, integer=True, shape=[len(pair[0])])
     require_int("epochs", epochs, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
+    require_float("weight_decay", weight_decay, minimum=0.0)
+    require_seed(seed)
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a function (batch, generator) -> batch or None, got {type(augment).__name__}")
     device = torch.device(device) if device is not None else device_of(model)
     model.to(device)
-    x = images.unsqueeze(1) if images.ndim == 3 else images
     batches = InMemoryBatches(x, labels, batch_size=batch_size, shuffle=True, seed=seed)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)

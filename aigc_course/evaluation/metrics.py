@@ -16,6 +16,7 @@ The classifier is :class:`aigc_course.classifier.DigitClassifier`, trained once 
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 
 import torch
@@ -26,7 +27,7 @@ from ..training import device_of, evaluating
 from ..config import budget, data_dir
 from ..data import images_to_unit, load_mnist, mnist_folder
 from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
-from ..validate import require_images, require_int, require_tensor
+from ..validate import require_images, require_int, require_seed, require_tensor
 
 
 
@@ -72,8 +73,8 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
     """
     if train_subset is not None:
         require_int("train_subset", train_subset, minimum=100, maximum=60_000)
-    require_int("epochs", epochs, minimum=1)
-    require_int("seed", seed, minimum=0)
+    require_int("epochs", epochs, minimum=1, maximum=1000)
+    require_seed(seed)
     path = classifier_path(train_subset, epochs, seed)
     config = {"train_subset": train_subset, "epochs": epochs, "seed": seed}
     if path.is_file():
@@ -81,13 +82,17 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
             checkpoint = load_checkpoint(path, "classifier")
             if checkpoint.config != config:
                 raise CheckpointError(f"{path} holds a classifier trained with {checkpoint.config}, not {config}")
+            test_accuracy = checkpoint.metadata.get("test_accuracy")
+            if not isinstance(test_accuracy, float) or not 0.0 <= test_accuracy <= 1.0:
+                raise CheckpointError(f"{path}: metadata test_accuracy must be a float in [0, 1], got {test_accuracy!r}")
             model = DigitClassifier()
             load_state(model, checkpoint, "model")
             if verbose:
-                print(f"evaluation classifier: loaded {path} (test accuracy {checkpoint.metadata['test_accuracy']:.4f})")
+                print(f"evaluation classifier: loaded {path} (test accuracy {test_accuracy:.4f})")
             return model.to(device or "cpu").eval()
-        except (CheckpointError, KeyError, TypeError) as err:
-            print(f"evaluation classifier: cannot use the cache ({err}); training a new classifier in its place")
+        except CheckpointError as err:
+            print(f"evaluation classifier: cannot use the cache ({err}); training a new classifier in its place",
+                  file=sys.stderr)
     images, labels = load_mnist_cached("train")
     if train_subset is not None:
         images, labels = images[:train_subset], labels[:train_subset]
@@ -97,11 +102,17 @@ def load_or_train_classifier(train_subset: int | None = None, epochs: int = 3, s
     train_classifier(model, images_to_unit(images), labels, epochs=epochs, seed=seed, device=device,
                      progress=progress)
     test_acc = accuracy(model, images_to_unit(test_images), test_labels)
-    save_checkpoint(path, "classifier", config=config, states={"model": model.state_dict()},
-                    metadata={"test_accuracy": test_acc})
+    try:
+        save_checkpoint(path, "classifier", config=config, states={"model": model.state_dict()},
+                        metadata={"test_accuracy": test_acc})
+        where = f"cached in {path}"
+    except OSError as err:  # a read-only cache: the classifier is still good, it just cannot be kept
+        where = f"NOT cached ({err.strerror or err}; it will be trained again next time)"
+        print(f"evaluation classifier: cannot write {path}: {err.strerror or err}; set AIGC_COURSE_DATA to a "
+              f"writable folder to keep it", file=sys.stderr)
     if verbose:
         print(f"evaluation classifier: trained on {len(images)} images for {epochs} epochs, "
-              f"test accuracy {test_acc:.4f}; cached in {path}")
+              f"test accuracy {test_acc:.4f}; {where}")
     return model.eval()
 
 
@@ -113,9 +124,9 @@ def class_probabilities(classifier: torch.nn.Module, images: torch.Tensor) -> to
 
 def inception_score(probs: torch.Tensor) -> float:
     """IS = exp( mean_i KL(p(y|x_i) || p(y)) ), p(y) = mean_i p(y|x_i); ``probs`` is ``[N, C]``."""
-    require_tensor("probs", probs, ndim=2, floating=True)
-    if len(probs) == 0:
-        raise ValueError("probs must have at least one row")
+    require_tensor("probs", probs, ndim=2, floating=True, finite=True)
+    if len(probs) == 0 or probs.shape[1] == 0:
+        raise ValueError(f"probs must have at least one row and one class, got shape {list(probs.shape)}")
     if (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones(len(probs), dtype=probs.dtype), atol=1e-4):
         raise ValueError("probs must be non-negative with rows summing to 1 (softmax outputs)")
     p = probs.double()
@@ -125,10 +136,13 @@ def inception_score(probs: torch.Tensor) -> float:
 
 
 def class_histogram(probs: torch.Tensor) -> torch.Tensor:
-    """Share of images whose most probable class is c, for each class: ``[N, C]`` -> ``[C]`` summing to 1."""
-    require_tensor("probs", probs, ndim=2, floating=True)
-    if len(probs) == 0:
-        raise ValueError("probs must have at least one row")
+    """Share of images whose most probable class is c, for each class: ``[N, C]`` -> ``[C]`` summing to 1.
+
+    ``probs`` must be finite (a NaN row has no most probable class and would be counted as class 0).
+    """
+    require_tensor("probs", probs, ndim=2, floating=True, finite=True)
+    if len(probs) == 0 or probs.shape[1] == 0:
+        raise ValueError(f"probs must have at least one row and one class, got shape {list(probs.shape)}")
     counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1])
     return counts.double() / len(probs)
 
@@ -153,8 +167,8 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     Tr (S_a S_b)^{1/2} = Tr (S_a^{1/2} S_b S_a^{1/2})^{1/2}, a symmetric PSD matrix, so both
     square roots come from eigendecompositions (float64).
     """
-    require_tensor("features_a", features_a, ndim=2, floating=True)
-    require_tensor("features_b", features_b, ndim=2, floating=True)
+    require_tensor("features_a", features_a, ndim=2, floating=True, finite=True)
+    require_tensor("features_b", features_b, ndim=2, floating=True, finite=True)
     if features_a.shape[1] != features_b.shape[1]:
         raise ValueError(f"features_a and features_b must have the same width, got {features_a.shape[1]} and "
                          f"{features_b.shape[1]}")
@@ -163,9 +177,15 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     a, b = features_a.double(), features_b.double()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
-    root_a = _sqrtm_psd(cov_a)
-    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    try:
+        root_a = _sqrtm_psd(cov_a)
+        cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    except RuntimeError:  # torch.linalg.LinAlgError: only an overflowing covariance (|features| > ~1e150) gets here
+        raise ValueError("features_a and features_b are too large for a covariance in float64 (overflow); "
+                         "rescale them") from None
     value = (mu_a - mu_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * cross
+    if not torch.isfinite(value):
+        raise ValueError("features_a and features_b are too large for a covariance in float64 (overflow); rescale them")
     return float(value.clamp_min(0))
 
 
@@ -189,6 +209,7 @@ def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor, batch_size: in
 def evaluate_images(classifier: DigitClassifier, images: torch.Tensor, reference_features: torch.Tensor) -> dict:
     """IS, class histogram and FD to ``reference_features`` (features of real test images) as plain numbers."""
     images = _require_images("images", images)
+    require_tensor("reference_features", reference_features, ndim=2, floating=True, finite=True)
     probs = class_probabilities(classifier, images)
     hist = class_histogram(probs)
     return {
@@ -211,9 +232,10 @@ def nearest_neighbour_distances(images: torch.Tensor, train_images: torch.Tensor
 def real_reference(classifier: DigitClassifier, n_test: int | None = None) -> dict:
     """What generated images are compared with: the classifier's features of the first ``n_test`` test
     images (all 10,000 when None) and its accuracy on them. Compute once, pass to :func:`evaluation_report`."""
+    if n_test is not None:
+        require_int("n_test", n_test, minimum=2, maximum=10_000)
     test_x, test_y = load_mnist_cached("test")
     if n_test is not None:
-        require_int("n_test", n_test, minimum=2, maximum=len(test_x))
         test_x, test_y = test_x[:n_test], test_y[:n_test]
     test_x = images_to_unit(test_x)
     return {"n_test": len(test_x), "features": classifier_features(classifier, test_x),
@@ -230,7 +252,11 @@ def evaluation_report(images: torch.Tensor, classifier: DigitClassifier, *, refe
     ``reference`` comes from :func:`real_reference` (computed here when None).
     """
     images = _require_images("images", images)
-    reference = real_reference(classifier) if reference is None else reference
+    require_int("nn_queries", nn_queries, minimum=1)
+    if reference is None:
+        reference = real_reference(classifier)
+    elif not isinstance(reference, dict) or not {"features", "n_test", "accuracy"} <= set(reference):
+        raise ValueError("reference must be the dict real_reference() returns (features, n_test, accuracy)")
     n = min(len(images), 10_000)
     test_x, _ = load_mnist_cached("test")
     train_x, _ = load_mnist_cached("train")
@@ -249,8 +275,8 @@ def evaluation_report(images: torch.Tensor, classifier: DigitClassifier, *, refe
 
 def comparison_markdown(reports: dict[str, dict]) -> str:
     """A Markdown table with one column per named report (from :func:`evaluate_images`)."""
-    if not isinstance(reports, dict) or not reports:
-        raise ValueError("reports must be a non-empty dict of name -> report")
+    if not isinstance(reports, dict) or not reports or not all(isinstance(r, dict) for r in reports.values()):
+        raise ValueError("reports must be a non-empty dict of name -> report (a dict from evaluate_images)")
     rows = [("samples", "n", "{:d}"), ("Inception-style score (max 10)", "inception_score", "{:.2f}"),
             ("Frechet distance to the test set", "frechet_distance", "{:.1f}"),
             ("smallest class share", "min_class_fraction", "{:.1%}"), ("largest class share", "max_class_fraction", "{:.1%}"),
@@ -274,8 +300,8 @@ def plot_class_histograms(fractions: dict[str, list[float]], ax=None):
         _, ax = plt.subplots(figsize=(8, 3.2))
     width = 0.8 / len(fractions)
     for i, (name, values) in enumerate(fractions.items()):
-        if len(values) != 10:
-            raise ValueError(f"fractions[{name!r}] must hold 10 shares, got {len(values)}")
+        if len(values) != 10 or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in values):
+            raise ValueError(f"fractions[{name!r}] must hold 10 shares in [0, 1], got {values!r}")
         ax.bar(np.arange(10) + (i - (len(fractions) - 1) / 2) * width, values, width, label=name)
     ax.axhspan(0.05, 0.15, color="green", alpha=0.07, label="5-15%")
     ax.axhline(0.1, color="black", lw=0.8, ls="--")
@@ -290,5 +316,6 @@ def nearest_neighbour_pairs(samples: torch.Tensor, train_images: torch.Tensor, n
     """``[2n, 28, 28]``: ``n`` samples (first row) above their nearest training images (second row)."""
     require_int("n", n, minimum=1)
     samples = _require_images("samples", samples)[:n]
+    train_images = _require_images("train_images", train_images)
     _, index = nearest_neighbours(samples, train_images)
-    return torch.cat([samples, _require_images("train_images", train_images)[index]])
+    return torch.cat([samples, train_images[index]])

@@ -27,7 +27,7 @@ import torch.nn as nn
 from ..training import device_of, progress as progress_bar
 from .losses import discriminator_loss
 from .toy import mlp, one_cpu_thread
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_in_range, require_int, require_seed, require_tensor
 
 # What "the trained D matches D*" means in chapter 02 (checked by tests/test_gan_dstar.py):
 # on the region where the mixture m = (p_data + p_g) / 2 has density >= DSTAR_SUPPORT_DENSITY,
@@ -59,7 +59,7 @@ class GaussianMixture1D:
 
     def pdf(self, x: torch.Tensor) -> torch.Tensor:
         """Density at ``x`` (any shape), computed in float64."""
-        require_tensor("x", x, floating=True)
+        require_tensor("x", x, floating=True, finite=True)
         x = x.double()
         total = torch.zeros_like(x)
         for w, mu, s in zip(self.weights, self.means, self.stds):
@@ -68,7 +68,7 @@ class GaussianMixture1D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` draws ``[n, 1]`` (float32): a component by weight, then its Gaussian."""
-        require_int("n", n, minimum=1)
+        require_int("n", n, minimum=1, maximum=10_000_000)
         component = torch.multinomial(torch.tensor(self.weights), n, replacement=True, generator=generator)
         means, stds = torch.tensor(self.means)[component], torch.tensor(self.stds)[component]
         return (means + stds * torch.randn(n, generator=generator)).unsqueeze(1)
@@ -76,8 +76,8 @@ class GaussianMixture1D:
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
     """D* = p_data / (p_data + p_g), elementwise on density values of the same shape (both >= 0, sum > 0)."""
-    require_tensor("p_data", p_data, floating=True)
-    require_tensor("p_g", p_g, floating=True, shape=tuple(p_data.shape))
+    require_tensor("p_data", p_data, floating=True, finite=True)
+    require_tensor("p_g", p_g, floating=True, shape=tuple(p_data.shape), finite=True)
     if bool((p_data < 0).any() | (p_g < 0).any()):
         raise ValueError("p_data and p_g must be densities (>= 0)")
     total = p_data + p_g
@@ -97,18 +97,20 @@ def _kl(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> float:
 
 def jensen_shannon(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> float:
     """JSD(p || q) in nats by the trapezoid rule; ``p``, ``q`` are densities on the sorted grid ``x`` ``[N]``."""
-    require_tensor("x", x, ndim=1, floating=True)
-    require_tensor("p", p, floating=True, shape=(len(x),))
-    require_tensor("q", q, floating=True, shape=(len(x),))
+    require_tensor("x", x, ndim=1, floating=True, finite=True)
+    for name, density in (("p", p), ("q", q)):
+        require_tensor(name, density, floating=True, shape=(len(x),))
+        require_in_range(name, density, 0.0, None, what="density values")
     m = (p + q) / 2
     return 0.5 * _kl(p.double(), m.double(), x.double()) + 0.5 * _kl(q.double(), m.double(), x.double())
 
 
 def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> float:
     """V(D, G) = ∫ p_data log D + p_g log(1 - D) dx by the trapezoid rule; ``d`` = D(x) in (0, 1) on grid ``x``."""
-    require_tensor("x", x, ndim=1, floating=True)
+    require_tensor("x", x, ndim=1, floating=True, finite=True)
     for name, t in (("d", d), ("p_data", p_data), ("p_g", p_g)):
         require_tensor(name, t, floating=True, shape=(len(x),))
+        require_in_range(name, t, 0.0, 1.0 if name == "d" else None, what="probabilities" if name == "d" else "densities")
     d = d.double()
     integrand = p_data.double() * torch.log(d) + p_g.double() * torch.log1p(-d)
     return _trapezoid(integrand, x.double())
@@ -130,7 +132,7 @@ def train_discriminator_1d(p_data: GaussianMixture1D, p_g: GaussianMixture1D, st
     require_int("steps", steps, minimum=1)
     require_int("batch_size", batch_size, minimum=1)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
-    require_int("seed", seed, minimum=0)
+    require_seed(seed)
     device = torch.device(device)
     with one_cpu_thread(device):
         return _train_1d(p_data, p_g, steps, batch_size, lr, seed, device, progress)
@@ -187,7 +189,9 @@ def compare_with_optimum(model: nn.Module, p_data: GaussianMixture1D, p_g: Gauss
     require_float("hi", hi)
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
-    require_int("points", points, minimum=3)
+    require_int("points", points, minimum=3, maximum=10_000_000)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (the trained discriminator), got {type(model).__name__}")
     x = torch.linspace(lo, hi, points, dtype=torch.float64)
     device = device_of(model)
     with torch.no_grad():
@@ -208,6 +212,9 @@ def plot_dstar(result: DStarComparison, p_data: GaussianMixture1D, p_g: Gaussian
     """Top: the two densities. Bottom: D* and the trained D, the support region shaded."""
     if not isinstance(result, DStarComparison):
         raise TypeError(f"result must be a DStarComparison, got {type(result).__name__}")
+    for name, mixture in (("p_data", p_data), ("p_g", p_g)):
+        if not isinstance(mixture, GaussianMixture1D):
+            raise TypeError(f"{name} must be a GaussianMixture1D, got {type(mixture).__name__}")
     x = result.x.numpy()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
     top.plot(x, p_data.pdf(result.x).numpy(), color="tab:blue", label="$p_{data}$")

@@ -29,20 +29,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..training import frozen
-from ..validate import require_tensor
+from ..validate import require_bool, require_tensor
 
 
 def _require_logits(name: str, logits: torch.Tensor) -> torch.Tensor:
-    require_tensor(name, logits, floating=True)
-    if logits.numel() == 0:
-        raise ValueError(f"{name} must not be empty, got shape {list(logits.shape)}")
-    return logits
-
-
-def _require_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return value
+    # Finite: BCE-with-logits of an infinite logit is inf - inf = NaN, and a NaN loss trains nothing.
+    return require_tensor(name, logits, floating=True, non_empty=True, finite=True)
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -54,7 +46,7 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
         L_D = mean_i[-log D(x_i)] + mean_j[-log(1 - D(G(z_j)))]
             = BCE(real_logits, 1) + BCE(fake_logits, 0)
 
-    Minimizing L_D maximizes V(D, G). Finite for any finite logits.
+    Minimizing L_D maximizes V(D, G). Finite for any finite logits; NaN or infinite logits raise.
     """
     _require_logits("real_logits", real_logits)
     _require_logits("fake_logits", fake_logits)
@@ -73,7 +65,7 @@ def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch
     (see the module docstring).
     """
     _require_logits("fake_logits", fake_logits)
-    _require_bool("saturating", saturating)
+    require_bool("saturating", saturating)
     if saturating:
         return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
@@ -144,8 +136,8 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, d_optimiz
     and (only ``d_optimizer`` steps) are left unchanged.
     """
     _require_parts(generator, discriminator, d_optimizer=d_optimizer)
-    require_tensor("real", real, floating=True)
-    require_tensor("noise", noise, floating=True)
+    require_tensor("real", real, floating=True, non_empty=True, finite=True)
+    require_tensor("noise", noise, floating=True, non_empty=True, finite=True)
     with torch.no_grad():
         fake = generator(noise)
     return _update_discriminator(discriminator, d_optimizer, real, fake)
@@ -159,8 +151,8 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: 
     for the duration, so D gets no gradient and is left unchanged; only ``g_optimizer`` steps.
     """
     _require_parts(generator, discriminator, g_optimizer=g_optimizer)
-    require_tensor("noise", noise, floating=True)
-    _require_bool("saturating", saturating)
+    require_tensor("noise", noise, floating=True, non_empty=True, finite=True)
+    require_bool("saturating", saturating)
     return _update_generator(discriminator, g_optimizer, generator(noise), saturating)
 
 
@@ -183,9 +175,9 @@ def gan_training_step(generator: nn.Module, discriminator: nn.Module, g_optimize
     _require_parts(generator, discriminator, g_optimizer=g_optimizer, d_optimizer=d_optimizer)
     if g_optimizer is d_optimizer:
         raise ValueError("g_optimizer and d_optimizer must be two different optimizers (one per network)")
-    require_tensor("real", real, floating=True)
-    require_tensor("noise", noise, floating=True)
-    _require_bool("saturating", saturating)
+    require_tensor("real", real, floating=True, non_empty=True, finite=True)
+    require_tensor("noise", noise, floating=True, non_empty=True, finite=True)
+    require_bool("saturating", saturating)
     fake = generator(noise)
     d_loss = _update_discriminator(discriminator, d_optimizer, real, fake.detach())
     g_loss = _update_generator(discriminator, g_optimizer, fake, saturating)

@@ -22,7 +22,10 @@ import torch
 import torch.nn as nn
 
 from ..training import device_of, evaluating
-from ..validate import require_choice, require_float, require_images, require_int, require_tensor, symmetric_to_unit
+from ..validate import (require_choice, require_float, require_images, require_int, require_seed, require_tensor,
+                        symmetric_to_unit)
+
+MAX_SAMPLES = 100_000  # images per generate() call: 314 MB of float32 pixels; draw more with several seeds
 
 
 class GaussianNoise(nn.Module):
@@ -134,8 +137,10 @@ def recalibrate_batch_norm(generator: nn.Module, z_dim: int, batches: int = 20, 
     cumulative average (momentum None) gives the statistics the EMA weights really produce
     ("standing statistics"). Returns the generator in eval mode; no-op without batch norm.
     """
+    require_int("z_dim", z_dim, minimum=1)
     require_int("batches", batches, minimum=1)
-    require_int("batch_size", batch_size, minimum=2)
+    require_int("batch_size", batch_size, minimum=2, maximum=MAX_SAMPLES)
+    require_seed(seed)
     norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if norms:
         device = device_of(generator)
@@ -227,6 +232,8 @@ def build_models(spec: ModelSpec | str) -> tuple[nn.Module, nn.Module]:
 
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
@@ -236,15 +243,29 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
     return symmetric_to_unit(images.detach().float())[:, 0]
 
 
+def _input_size(generator: nn.Module) -> int | None:
+    """The noise size a generator reads: its ``z_dim`` (set by :func:`build_models`), else the input size of
+    the first layer of an ``nn.Sequential`` that starts with ``nn.Linear``; None when it cannot be told."""
+    own = getattr(generator, "z_dim", None)
+    if own is not None:
+        return own
+    first = generator[0] if isinstance(generator, nn.Sequential) and len(generator) else None
+    return first.in_features if type(first) is nn.Linear else None
+
+
 @torch.no_grad()
 def generate(generator: nn.Module, n: int, z_dim: int | None = None, seed: int = 0,
              batch_size: int = 1000) -> torch.Tensor:
     """``n`` samples ``[n, 28, 28]`` in [0, 1] from z ~ N(0, I) (seeded), in eval mode, on the CPU.
 
-    ``z_dim`` defaults to the generator's own (set by :func:`build_models` from the spec).
+    ``z_dim`` defaults to the generator's own (set by :func:`build_models` from the spec); a given
+    one must match it or the input size of the network's first linear layer. ``n`` is at most
+    :data:`MAX_SAMPLES` per call. The generator's output must be finite images in [-1, 1] (tanh).
     """
-    require_int("n", n, minimum=1)
-    require_int("seed", seed, minimum=0)
+    if not isinstance(generator, nn.Module):
+        raise TypeError(f"generator must be a torch.nn.Module, got {type(generator).__name__}")
+    require_int("n", n, minimum=1, maximum=MAX_SAMPLES)
+    require_seed(seed)
     require_int("batch_size", batch_size, minimum=1)
     own = getattr(generator, "z_dim", None)
     if z_dim is None:
@@ -252,19 +273,26 @@ def generate(generator: nn.Module, n: int, z_dim: int | None = None, seed: int =
             raise ValueError("z_dim must be given for a generator not built by build_models (it has no z_dim)")
         z_dim = own
     require_int("z_dim", z_dim, minimum=1)
+    own = _input_size(generator)  # also read from a plain network's first layer, to refuse a wrong z_dim clearly
     if own is not None and z_dim != own:
         raise ValueError(f"z_dim must be the generator's noise size {own}, got {z_dim}")
     device = device_of(generator)
     z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
     with evaluating(generator):
-        return torch.cat([to_unit(generator(z[i:i + batch_size].to(device))).cpu() for i in range(0, n, batch_size)])
+        return torch.cat([_unit_images(generator(z[i:i + batch_size].to(device))) for i in range(0, n, batch_size)])
+
+
+def _unit_images(output: torch.Tensor) -> torch.Tensor:
+    """A generator's output batch checked (finite, in [-1, 1]) and mapped to ``[B, 28, 28]`` in [0, 1] on the CPU."""
+    require_images("the generator's output", output, pixel_range="symmetric")
+    return to_unit(output).cpu()
 
 
 def latent_steps(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
     """Linear interpolation z_t = (1 - t) z_0 + t z_1 for ``steps`` values of t in [0, 1]: ``[steps, z_dim]``."""
-    require_tensor("start", start, ndim=1, floating=True)
-    require_tensor("end", end, shape=list(start.shape), floating=True)
-    require_int("steps", steps, minimum=2)
+    require_tensor("start", start, ndim=1, floating=True, finite=True, non_empty=True)
+    require_tensor("end", end, shape=list(start.shape), floating=True, finite=True)
+    require_int("steps", steps, minimum=2, maximum=MAX_SAMPLES)
     t = torch.linspace(0, 1, steps, dtype=start.dtype).unsqueeze(1)
     return (1 - t) * start + t * end
 
@@ -274,19 +302,21 @@ def latent_walk(generator: nn.Module, start: torch.Tensor, end: torch.Tensor, st
     """Images ``[steps, 28, 28]`` in [0, 1] along the straight line from noise ``start`` to ``end`` ``[z_dim]``."""
     z = latent_steps(start, end, steps)
     with evaluating(generator):
-        return to_unit(generator(z.to(device_of(generator)))).cpu()
+        return _unit_images(generator(z.to(device_of(generator))))
 
 
 @torch.no_grad()
 def latent_directions_image(generator: nn.Module, base: torch.Tensor, directions: torch.Tensor,
                             coefficients: list[float] | tuple[float, ...]) -> torch.Tensor:
     """One image ``[28, 28]`` for z = base + sum_k c_k d_k (``base`` ``[z_dim]``, ``directions`` ``[K, z_dim]``)."""
-    require_tensor("base", base, ndim=1, floating=True)
-    require_tensor("directions", directions, ndim=2, floating=True)
+    require_tensor("base", base, ndim=1, floating=True, finite=True, non_empty=True)
+    require_tensor("directions", directions, ndim=2, floating=True, finite=True)
     if directions.shape[1] != base.shape[0]:
         raise ValueError(f"directions must have shape [K, {base.shape[0]}], got {list(directions.shape)}")
-    if len(coefficients) != len(directions):
-        raise ValueError(f"coefficients must have one value per direction ({len(directions)}), got {len(coefficients)}")
-    z = base + torch.as_tensor([float(c) for c in coefficients], dtype=base.dtype) @ directions
+    if not isinstance(coefficients, (list, tuple)) or len(coefficients) != len(directions):
+        raise ValueError(f"coefficients must be a list with one value per direction ({len(directions)}), "
+                         f"got {coefficients!r}")
+    values = [require_float(f"coefficients[{i}]", c) for i, c in enumerate(coefficients)]
+    z = base + torch.as_tensor(values, dtype=base.dtype) @ directions
     with evaluating(generator):
-        return to_unit(generator(z.unsqueeze(0).to(device_of(generator))))[0].cpu()
+        return _unit_images(generator(z.unsqueeze(0).to(device_of(generator))))[0]

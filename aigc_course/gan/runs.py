@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,21 @@ import torch
 import torch.nn as nn
 
 from ..checkpoints import FORMAT as CHECKPOINT_FORMAT, VERSION as CHECKPOINT_VERSION
-from ..checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from ..checkpoints import CheckpointError, check_optimizer_state, check_tensors, load_checkpoint, save_checkpoint
 from ..config import data_dir, get_device
 from ..files import atomic_write_bytes
 from .mnist_models import ModelSpec, build_models, model_spec
 from ..plotting import image_grid
-from ..validate import require_int
+from ..validate import require_bool, require_int, require_path, require_seed
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_KIND = "gan"
 CONFIG_FIELDS = ("spec", "seed", "train_subset")
 STATE_FIELDS = ("generator", "discriminator", "ema_generator", "g_optimizer", "d_optimizer", "rng")
 METADATA_FIELDS = ("epoch", "history")
+HISTORY_KEYS = ("train/d_loss", "train/g_loss", "train/seconds", "train/cpu_seconds", "eval/d_real", "eval/d_fake")
+MAX_EPOCHS = 100_000
+RNG_FIELDS = ("torch", "data", "cuda")
 
 
 def save_training_state(path: str | Path, state: dict[str, Any]) -> Path:
@@ -51,18 +55,70 @@ def save_training_state(path: str | Path, state: dict[str, Any]) -> Path:
                            states=states, metadata={key: state[key] for key in METADATA_FIELDS})
 
 
+def _check_rng(where: str, rng: Any, required: tuple[str, ...] = ("torch", "data")) -> None:
+    """RNG states: uint8 tensors that a CPU ``torch.Generator`` accepts (``"cuda"``: any uint8 vector)."""
+    if not isinstance(rng, dict) or any(key not in rng for key in required) or any(k not in RNG_FIELDS for k in rng):
+        raise CheckpointError(f"{where}: rng must be a dict with {list(required)} (and optionally 'cuda'), "
+                              f"got {sorted(map(str, rng)) if isinstance(rng, dict) else type(rng).__name__}")
+    for key, state in rng.items():
+        if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8 or state.ndim != 1:
+            raise CheckpointError(f"{where}: rng[{key!r}] must be a 1-D uint8 tensor (a generator state)")
+        if key != "cuda":
+            try:
+                torch.Generator().set_state(state)
+            except (RuntimeError, ValueError, TypeError):
+                raise CheckpointError(f"{where}: rng[{key!r}] is not a valid CPU generator state "
+                                      f"({state.numel()} bytes)") from None
+
+
+def _check_fields(path: str | Path, fields: dict[str, Any]) -> None:
+    """Every field of a chapter-05 run checkpoint, by type and range (nothing is used before this passes)."""
+    if not isinstance(fields["spec"], dict) or not isinstance(fields["spec"].get("name"), str):
+        raise CheckpointError(f"{path}: spec must be a dict naming the model, got {type(fields['spec']).__name__}")
+    try:
+        require_seed(fields["seed"])
+        if fields["train_subset"] is not None:
+            require_int("train_subset", fields["train_subset"], minimum=1, maximum=60_000)
+        epoch = require_int("epoch", fields["epoch"], minimum=1, maximum=MAX_EPOCHS)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: {err}") from None
+    for name in ("generator", "discriminator", "ema_generator"):
+        if fields[name] is not None or name != "ema_generator":
+            check_tensors(f"{path}: {name}", fields[name])
+    for name in ("g_optimizer", "d_optimizer"):
+        check_optimizer_state(f"{path}: {name}", fields[name])
+    _check_rng(str(path), fields["rng"])
+    history = fields["history"]
+    if not isinstance(history, dict) or sorted(map(str, history)) != sorted(HISTORY_KEYS):
+        got = sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__
+        raise CheckpointError(f"{path}: history must be a dict with the curves {list(HISTORY_KEYS)}, got {got}")
+    for key, values in history.items():
+        if not isinstance(values, list) or len(values) != epoch or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
+            raise CheckpointError(f"{path}: history[{key!r}] must hold {epoch} finite numbers (one per completed "
+                                  f"epoch), got {got}")
+
+
 def load_training_state(path: str | Path) -> dict[str, Any]:
-    """Read a chapter-05 run checkpoint (``weights_only=True``) as one flat dict; :class:`CheckpointError` otherwise."""
+    """Read a chapter-05 run checkpoint (``weights_only=True``) as one flat dict; :class:`CheckpointError` otherwise.
+
+    Every field is checked before it is returned: types, ranges (an epoch in [1, 100000], a seed,
+    a subset size), finite weights, optimizer and RNG states that torch accepts, and a history
+    with one finite value per completed epoch for each curve.
+    """
     checkpoint = load_checkpoint(path, CHECKPOINT_KIND)
+    for part, allowed in ((checkpoint.config, CONFIG_FIELDS), (checkpoint.states, STATE_FIELDS),
+                          (checkpoint.metadata, METADATA_FIELDS)):
+        unknown = sorted(set(part) - set(allowed))
+        if unknown:
+            raise CheckpointError(f"{path} is not a chapter-05 GAN checkpoint (unexpected fields {unknown})")
     fields = {**checkpoint.config, **checkpoint.states, **checkpoint.metadata}
     fields.setdefault("ema_generator", None)
     missing = [key for key in CONFIG_FIELDS + STATE_FIELDS + METADATA_FIELDS if key not in fields]
     if missing:
         raise CheckpointError(f"{path} is not a complete chapter-05 GAN checkpoint (missing {missing})")
-    if not isinstance(fields["epoch"], int) or fields["epoch"] < 1:
-        raise CheckpointError(f"{path} has epoch {fields['epoch']!r}; expected a count of completed epochs >= 1")
-    if not isinstance(fields["spec"], dict) or not isinstance(fields["history"], dict):
-        raise CheckpointError(f"{path}: spec and history must be dicts")
+    _check_fields(path, fields)
     return fields
 
 
@@ -72,6 +128,14 @@ def restore_training_state(checkpoint: dict, generator: nn.Module, discriminator
 
     ``checkpoint["epoch"]`` counts completed epochs (1-based), so training continues at epoch + 1.
     """
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f"checkpoint must be a dict (load_training_state's result), got {type(checkpoint).__name__}")
+    missing = [key for key in ("epoch", "generator", "discriminator", "g_optimizer", "d_optimizer", "rng")
+               if key not in checkpoint]
+    if missing:
+        raise ValueError(f"checkpoint is missing {missing}")
+    require_int("checkpoint['epoch']", checkpoint["epoch"], minimum=1, maximum=MAX_EPOCHS)
+    _check_rng("checkpoint", checkpoint["rng"], required=("torch",))
     generator.load_state_dict(checkpoint["generator"])
     discriminator.load_state_dict(checkpoint["discriminator"])
     g_optimizer.load_state_dict(checkpoint["g_optimizer"])
@@ -96,6 +160,7 @@ def spec_from_checkpoint(checkpoint: dict) -> ModelSpec:
 
 def load_generator(path: str | Path, device: torch.device | str | None = None, ema: bool = True) -> tuple[nn.Module, ModelSpec]:
     """The trained generator of a checkpoint (its moving average when it has one and ``ema``), in eval mode."""
+    require_bool("ema", ema)
     checkpoint = load_training_state(path)
     spec = spec_from_checkpoint(checkpoint)
     generator, _ = build_models(spec)
@@ -115,7 +180,7 @@ def run_folder(model: str, train_subset: int | None = None, seed: int = 0) -> Pa
     course update that changes either trains into a new folder instead of tripping over an old file.
     """
     spec = model_spec(model)
-    require_int("seed", seed, minimum=0)
+    require_seed(seed)
     settings = {"model": spec.to_dict(), "checkpoint": f"{CHECKPOINT_FORMAT}-v{CHECKPOINT_VERSION}"}
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     subset = "all" if train_subset is None else require_int("train_subset", train_subset, minimum=1)
@@ -124,7 +189,8 @@ def run_folder(model: str, train_subset: int | None = None, seed: int = 0) -> Pa
 
 def save_grid_png(images: torch.Tensor, path: str | Path, nrow: int = 8, scale: int = 2) -> Path:
     """Write images ``[N, 28, 28]`` in [0, 1] as one PNG grid (black ink on white, each pixel ``scale`` x ``scale``)."""
-    require_int("scale", scale, minimum=1)
+    require_int("scale", scale, minimum=1, maximum=64)
+    path = require_path("path", path)
     grid = image_grid(images, nrow=nrow).repeat(scale, axis=0).repeat(scale, axis=1)
     buffer = io.BytesIO()
     plt.imsave(buffer, grid, cmap="gray_r", vmin=0, vmax=1, format="png")
@@ -133,13 +199,13 @@ def save_grid_png(images: torch.Tensor, path: str | Path, nrow: int = 8, scale: 
 
 def sample_grid_paths(out_dir: str | Path) -> list[Path]:
     """The per-epoch sample grids of a run, in epoch order."""
-    return sorted((Path(out_dir) / "samples").glob("epoch_*.png"))
+    return sorted((require_path("out_dir", out_dir) / "samples").glob("epoch_*.png"))
 
 
 def load_sample_grid(out_dir: str | Path, epoch: int):
     """The fixed-noise sample grid saved after ``epoch`` (an RGBA array from the PNG)."""
     require_int("epoch", epoch, minimum=1)
-    path = Path(out_dir) / "samples" / f"epoch_{epoch:03d}.png"
+    path = require_path("out_dir", out_dir) / "samples" / f"epoch_{epoch:03d}.png"
     if not path.is_file():
         available = [int(p.stem.split("_")[1]) for p in sample_grid_paths(out_dir)]
         raise ValueError(f"epoch must be one of the saved epochs {available}, got {epoch}")

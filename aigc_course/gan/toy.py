@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from ..training import device_of, progress as progress_bar
 from .losses import StepLosses, gan_training_step, generator_step
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_bool, require_float, require_int, require_seed, require_tensor
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class GaussianRing:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` points ``[n, 2]``: pick a mode uniformly, add N(0, std^2 I) noise."""
-        require_int("n", n, minimum=1)
+        require_int("n", n, minimum=1, maximum=10_000_000)
         modes = torch.randint(0, self.n_modes, (n,), generator=generator)
         return self.centers()[modes] + self.std * torch.randn(n, 2, generator=generator)
 
@@ -73,7 +73,9 @@ def mode_coverage(samples: torch.Tensor, ring: GaussianRing, n_sigma: float = 3.
     is *covered* when its share is at least ``min_mode_share`` (1% of samples by default, an eighth of
     the 12.5% a perfect generator gives each of 8 modes). ``high_quality_share`` = sum of mode_shares.
     """
-    require_tensor("samples", samples, shape=(None, 2), floating=True)
+    require_tensor("samples", samples, shape=(None, 2), floating=True, finite=True)
+    if not isinstance(ring, GaussianRing):
+        raise TypeError(f"ring must be a GaussianRing, got {type(ring).__name__}")
     if len(samples) == 0:
         raise ValueError("samples must hold at least one point")
     require_float("n_sigma", n_sigma, minimum=0.0, strict_minimum=True)
@@ -110,7 +112,7 @@ def decision_surface(discriminator: nn.Module, extent: float, resolution: int = 
     can be drawn with ``imshow(..., origin="lower", extent=(-e, e, -e, e))``. Returned on the CPU.
     """
     require_float("extent", extent, minimum=0.0, strict_minimum=True)
-    require_int("resolution", resolution, minimum=2)
+    require_int("resolution", resolution, minimum=2, maximum=2000)
     axis = torch.linspace(-extent, extent, resolution)
     ys, xs = torch.meshgrid(axis, axis, indexing="ij")
     device = device_of(discriminator)
@@ -159,13 +161,13 @@ class ToyGANConfig:
         for name in ("steps", "batch_size", "latent_dim", "hidden", "depth", "generator_steps", "eval_samples"):
             require_int(name, getattr(self, name), minimum=1)
         require_int("n_snapshots", self.n_snapshots, minimum=2)  # at least the start and the end
-        require_int("seed", self.seed, minimum=0)
+        require_seed(self.seed)
         require_float("lr_generator", self.lr_generator, minimum=0.0, strict_minimum=True)
         require_float("lr_discriminator", self.lr_discriminator, minimum=0.0, strict_minimum=True)
         if len(self.betas) != 2 or not all(0.0 <= require_float("betas", b) < 1.0 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        if not isinstance(self.saturating, bool) or not isinstance(self.lr_decay, bool):
-            raise TypeError("saturating and lr_decay must be bools")
+        require_bool("saturating", self.saturating)
+        require_bool("lr_decay", self.lr_decay)
 
 
 @dataclass

@@ -33,12 +33,13 @@ from ..config import get_device
 from ..data import images_to_symmetric
 from ..evaluation.metrics import load_mnist_cached
 from .losses import StepLosses, gan_training_step
-from ..checkpoints import CheckpointError
+from ..checkpoints import CheckpointError, check_optimizer_fits
+from ..files import remove_stale_temp_files, require_writable_folder
 from ..training import History, evaluating, progress as progress_bar
-from .runs import (CHECKPOINT_NAME, load_training_state, restore_training_state, save_grid_png,
+from .runs import (CHECKPOINT_NAME, MAX_EPOCHS, load_training_state, restore_training_state, save_grid_png,
                    save_training_state, spec_from_checkpoint)
 from .mnist_models import ModelSpec, build_models, model_spec, recalibrate_batch_norm, to_unit
-from ..validate import require_float, require_int, unit_to_symmetric
+from ..validate import NonFiniteError, require_float, require_int, require_path, require_seed, unit_to_symmetric
 
 GRID_SIZE = 64
 PROBE = 512  # real images and noise vectors used to read D(x) and D(G(z)) after each epoch
@@ -108,8 +109,8 @@ def measure_step_speed(model: str, steps: int = 10, device: torch.device | str |
                        warmup: int = 2) -> float:
     """Images per second of the training step of ``model`` (random data, fresh networks), wall clock."""
     spec = model_spec(model)
-    require_int("steps", steps, minimum=1)
-    require_int("warmup", warmup, minimum=0)
+    require_int("steps", steps, minimum=1, maximum=10_000)
+    require_int("warmup", warmup, minimum=0, maximum=10_000)
     device = get_device(None if device is None else str(device))
     rng_state = torch.get_rng_state()
     generator, discriminator = (m.to(device) for m in build_models(spec))
@@ -150,16 +151,21 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     called after every step (tests use it to interrupt training).
     """
     spec = model_spec(model)
-    require_int("epochs", epochs, minimum=1)
-    require_int("seed", seed, minimum=0)
+    require_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS)
+    require_seed(seed)
     if train_subset is not None:
         require_int("train_subset", train_subset, minimum=spec.batch_size, maximum=60_000)
     if max_seconds is not None:
         require_float("max_seconds", max_seconds, minimum=0.0, strict_minimum=True)
+    if on_batch is not None and not callable(on_batch):
+        raise TypeError(f"on_batch must be a function (epoch, batch_index) or None, got {type(on_batch).__name__}")
     device = get_device(None if device is None else str(device))
-    out_dir = Path(out_dir)
+    out_dir = require_path("out_dir", out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out_dir must be a folder, got the file {out_dir}")
+    require_writable_folder(out_dir, "out_dir")  # before an epoch of work, not after it
+    for folder in (out_dir, out_dir / "samples"):  # what a run killed mid-write left behind
+        remove_stale_temp_files(folder)
     path = out_dir / CHECKPOINT_NAME
 
     torch.manual_seed(seed)
@@ -181,11 +187,17 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
             start = restore_training_state(checkpoint, generator, discriminator, g_opt, d_opt)
             if ema is not None:
                 ema.load_state_dict(checkpoint["ema_generator"])
-        except (RuntimeError, KeyError, ValueError, TypeError) as err:
+            if device.type == "cuda" and "cuda" in checkpoint["rng"]:
+                torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
+        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as err:
             raise CheckpointError(f"{path} does not fit model {spec.name!r} ({str(err).splitlines()[0][:160]})") from None
+        for name, optimizer, lr in (("g_optimizer", g_opt, spec.g_lr), ("d_optimizer", d_opt, spec.d_lr)):
+            check_optimizer_fits(f"{path}: {name}", optimizer)
+            saved = [(group.get("lr"), tuple(group.get("betas", ()))) for group in optimizer.param_groups]
+            if any(got != (lr, tuple(spec.betas)) for got in saved):
+                raise CheckpointError(f"{path}: {name} holds learning rate and betas {saved}, but model "
+                                      f"{spec.name!r} trains with lr={lr}, betas={tuple(spec.betas)}")
         data_order.set_state(checkpoint["rng"]["data"])
-        if device.type == "cuda" and "cuda" in checkpoint["rng"]:
-            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
         try:
             history = History.from_state_dict(checkpoint["history"])
         except (ValueError, TypeError, FloatingPointError) as err:
@@ -218,7 +230,11 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
             for b in range(n_batches):
                 real = real_all[order[b * spec.batch_size:(b + 1) * spec.batch_size].to(device)]
                 noise = torch.randn(spec.batch_size, spec.z_dim, generator=noise_gen).to(device)
-                losses = step(generator, discriminator, g_opt, d_opt, real, noise)
+                try:
+                    losses = step(generator, discriminator, g_opt, d_opt, real, noise)
+                except NonFiniteError as err:  # the networks' outputs diverged
+                    raise FloatingPointError(f"epoch {epoch}, batch {b}: training diverged ({err}); the last good "
+                                             f"checkpoint is {path}") from None
                 if ema is not None:
                     ema_update(ema, generator, spec.ema_decay)
                 if not (math.isfinite(losses.discriminator) and math.isfinite(losses.generator)):

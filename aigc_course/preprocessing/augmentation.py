@@ -18,14 +18,14 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_bool, require_float, require_images, require_int, require_seed, require_tensor
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
 def _as_bchw(images: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    require_tensor("images", images, ndim=(3, 4), floating=True)
-    return (images.unsqueeze(1), True) if images.ndim == 3 else (images, False)
+    # any size, any value range (fill -1 for data in [-1, 1]); finite and at least one image
+    return require_images("images", images, pixel_range=None, size=None), images.ndim == 3
 
 
 def _check_generator(generator: torch.Generator) -> None:
@@ -67,11 +67,9 @@ def rotate(images: torch.Tensor, degrees: torch.Tensor, fill: float = 0.0) -> to
     R = [[cos a, -sin a], [sin a, cos a]].
     """
     x, squeezed = _as_bchw(images)
-    require_tensor("degrees", degrees, ndim=1, floating=True)
+    require_tensor("degrees", degrees, ndim=1, floating=True, finite=True)
     if len(degrees) != len(x):
         raise ValueError(f"degrees must have one angle per image ({len(x)}), got {len(degrees)}")
-    if not torch.isfinite(degrees).all():
-        raise ValueError("degrees must be finite")
     fill = require_float("fill", fill)
     theta_rad = torch.deg2rad(degrees.to(x.device, x.dtype))
     cos, sin = torch.cos(theta_rad), torch.sin(theta_rad)
@@ -146,7 +144,7 @@ def augmentation_preview(image: torch.Tensor, *, rotation: float = 0.0, shift_x:
     ``shift_x`` pixels right and ``shift_y`` pixels down (zero fill), a left-right flip if
     ``flip``, and Gaussian noise of std ``noise_std`` (seeded by ``seed``) clipped to [0, 1].
     """
-    require_tensor("image", image, ndim=2, floating=True)
+    require_tensor("image", image, ndim=2, floating=True, finite=True, non_empty=True)
     rotation = require_float("rotation", rotation, minimum=-180.0, maximum=180.0)
     h, w = image.shape
     shift_x = require_int("shift_x", shift_x, minimum=-(w - 1), maximum=w - 1)
@@ -156,8 +154,8 @@ def augmentation_preview(image: torch.Tensor, *, rotation: float = 0.0, shift_x:
         x = rotate(x, torch.tensor([rotation], dtype=image.dtype))
     padded = F.pad(x, (w, w, h, h))
     x = padded[..., h - shift_y: 2 * h - shift_y, w - shift_x: 2 * w - shift_x]
-    if flip:
+    if require_bool("flip", flip):
         x = x.flip(-1)
-    x = add_gaussian_noise(x, torch.Generator().manual_seed(require_int("seed", seed, minimum=0)), std=noise_std)
+    x = add_gaussian_noise(x, torch.Generator().manual_seed(require_seed(seed)), std=noise_std)
     return x.view(h, w).clamp(0.0, 1.0)
 

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import torch
 
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_images, require_int, require_tensor
 
 
 class Issue(NamedTuple):
@@ -35,13 +35,8 @@ class Issue(NamedTuple):
 
 
 def _flat(images: torch.Tensor) -> torch.Tensor:
-    """[N, H, W] or [N, 1, H, W] float -> [N, H, W] (a view when possible)."""
-    require_tensor("images", images, ndim=(3, 4), floating=True)
-    if images.ndim == 4:
-        if images.shape[1] != 1:
-            raise ValueError(f"images must have one channel, got shape {list(images.shape)}")
-        images = images[:, 0]
-    return images
+    """[N, H, W] or [N, 1, H, W] float -> [N, H, W] (a view). NaN, inf and any range are allowed: finding them is the point."""
+    return require_images("images", images, pixel_range=None, allow_empty=True, size=None, finite=False)[:, 0]
 
 
 def find_non_finite(images: torch.Tensor) -> list[Issue]:
@@ -127,8 +122,8 @@ def robust_z(values: torch.Tensor, reference: torch.Tensor | None = None) -> tor
     (the MAD of N(0, 1) is 0.6745). Unlike mean and standard deviation, the median and the
     MAD barely move when a few extreme values are added, so outliers cannot hide themselves.
     """
-    require_tensor("values", values, ndim=1)
-    reference = values if reference is None else require_tensor("reference", reference, ndim=1)
+    require_tensor("values", values, ndim=1, finite=True)
+    reference = values if reference is None else require_tensor("reference", reference, ndim=1, finite=True)
     if len(reference) == 0:
         raise ValueError("reference must not be empty")
     median = reference.median()

@@ -22,7 +22,7 @@ import torch
 from ..evaluation.classifier import DigitClassifier, accuracy, train_classifier
 from ..training import History, progress as progress_bar
 from ..course.overview import diagram_arrow, diagram_box, diagram_panel  # the course's diagram parts (chapter 00)
-from ..validate import require_float, require_int, require_tensor
+from ..validate import require_float, require_images, require_int, require_numbers, require_seed, require_tensor
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -70,16 +70,22 @@ def fit_standardization(train_images: torch.Tensor) -> tuple[float, float]:
 
 def standardize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """z = (x - mean) / std (same shape and dtype)."""
-    require_tensor("x", x, floating=True)
+    require_tensor("x", x, floating=True, finite=True)
     mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
-    return (x - mean) / std
+    return _finite_result((x - mean) / std, "standardize")
+
+
+def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
+    if not bool(torch.isfinite(result).all()):
+        raise ValueError(f"{what} overflows {result.dtype} for this mean and std (std too small or too large?)")
+    return result
 
 
 def unstandardize(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Inverse of :func:`standardize`: x = z * std + mean."""
-    require_tensor("z", z, floating=True)
+    require_tensor("z", z, floating=True, finite=True)
     mean, std = require_float("mean", mean), require_float("std", std, minimum=0.0, strict_minimum=True)
-    return z * std + mean
+    return _finite_result(z * std + mean, "unstandardize")
 
 
 def nearest_class_mean_predict(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor) -> torch.Tensor:
@@ -89,9 +95,15 @@ def nearest_class_mean_predict(train_x: torch.Tensor, train_y: torch.Tensor, tes
     ``test_x`` ``[M, ...]``. Used to show, in milliseconds, what statistics fitted on the test
     data do to predictions.
     """
-    require_tensor("train_x", train_x, floating=True)
-    require_tensor("train_y", train_y, ndim=1)
-    require_tensor("test_x", test_x, floating=True)
+    require_tensor("train_x", train_x, floating=True, finite=True, non_empty=True)
+    require_tensor("train_y", train_y, ndim=1, integer=True)
+    require_tensor("test_x", test_x, floating=True, finite=True, non_empty=True)
+    if train_x.ndim < 2 or test_x.ndim < 2:
+        raise ValueError(f"train_x and test_x must be batches [N, ...] of at least one feature each, got shapes "
+                         f"{list(train_x.shape)} and {list(test_x.shape)}")
+    if train_x.shape[1:] != test_x.shape[1:]:
+        raise ValueError(f"test_x must have the per-sample shape of train_x {list(train_x.shape[1:])}, "
+                         f"got {list(test_x.shape[1:])}")
     if len(train_x) != len(train_y):
         raise ValueError(f"train_x and train_y must have equal length, got {len(train_x)} and {len(train_y)}")
     classes = torch.unique(train_y)
@@ -108,7 +120,7 @@ def kfold_indices(n: int, k: int, generator: torch.Generator) -> list[tuple[torc
     every sample not in that fold, sorted. No sample is ever both trained on and validated in
     one split.
     """
-    n = require_int("n", n, minimum=2)
+    n = require_int("n", n, minimum=2, maximum=10_000_000)
     k = require_int("k", k, minimum=2, maximum=n)
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
@@ -133,7 +145,7 @@ def train_digit_classifier(train_x: torch.Tensor, train_y: torch.Tensor, *, epoc
     (through ``torch.manual_seed(seed)``), the batch order and the augmentation draws, so runs with
     and without augmentation start from the same network and see the same batches.
     """
-    require_int("seed", seed, minimum=0)
+    require_seed(seed)
     torch.manual_seed(seed)
     model = DigitClassifier()
     if device is not None:
@@ -153,17 +165,20 @@ def cross_validate(images: torch.Tensor, labels: torch.Tensor, splits: list[tupl
     Passing the same splits and seed for two settings (with and without augmentation)
     makes the comparison paired: same folds, same initial weights. Returns the accuracies.
     """
-    require_tensor("images", images, floating=True)
-    require_tensor("labels", labels, ndim=1)
+    require_images("images", images)
+    require_tensor("labels", labels, ndim=1, integer=True)
     if len(images) != len(labels):
         raise ValueError(f"images and labels must have equal length, got {len(images)} and {len(labels)}")
     if not isinstance(splits, (list, tuple)) or len(splits) < 2:
         raise ValueError("splits must be a list of at least two (train_index, val_index) pairs")
-    for f, (train_idx, val_idx) in enumerate(splits):
-        t, v = set(train_idx.tolist()), set(val_idx.tolist())
+    for f, split in enumerate(splits):
+        if not (isinstance(split, (tuple, list)) and len(split) == 2 and all(isinstance(i, torch.Tensor) and not
+                                                                              i.is_floating_point() for i in split)):
+            raise ValueError(f"splits[{f}] must be a pair of integer index tensors (train_index, val_index)")
+        t, v = set(split[0].tolist()), set(split[1].tolist())
         if not v or not t or t & v or min(t | v) < 0 or max(t | v) >= len(images):
             raise ValueError(f"splits[{f}] must hold disjoint, non-empty index sets within 0..{len(images) - 1}")
-    require_int("seed", seed, minimum=0)
+    require_seed(seed + len(splits))  # fold f trains with seed + f
     scores = []
     for f, (train_idx, val_idx) in enumerate(progress_bar(splits, desc="cross-validation folds", unit="fold", enabled=progress)):
         model, _ = train_digit_classifier(images[train_idx], labels[train_idx], epochs=epochs, seed=seed + f,
@@ -175,8 +190,7 @@ def cross_validate(images: torch.Tensor, labels: torch.Tensor, splits: list[tupl
 
 def mean_and_std(values: list[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (divisor n - 1) of at least two numbers."""
-    if len(values) < 2:
-        raise ValueError(f"values must hold at least two numbers, got {len(values)}")
+    values = require_numbers("values", values, min_length=2)
     t = torch.tensor(values, dtype=torch.float64)
     return t.mean().item(), t.std().item()
 

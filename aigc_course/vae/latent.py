@@ -19,14 +19,14 @@ import torch.nn as nn
 
 from ..plotting import show_images
 from ..training import device_of, evaluating
-from ..validate import require_float, require_images, require_int, require_tensor
+from ..validate import require_float, require_images, require_int, require_seed, require_tensor
 from .losses import gaussian_kl
 
 
 @torch.no_grad()
 def encode_mean(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """(mu, logvar) of q(z|x) for float images ``[N, 1, 28, 28]`` in [0, 1]: two ``[N, d]`` CPU tensors."""
-    images = require_images("images", images, pixel_range=None)
+    images = require_images("images", images, pixel_range=None)  # finite; an encoder computes on any values
     require_int("batch_size", batch_size, minimum=1)
     device = device_of(model)
     with evaluating(model):
@@ -37,7 +37,7 @@ def encode_mean(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) 
 @torch.no_grad()
 def decode_mean(model: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """Pixel means sigmoid(decoder(z)) ``[N, 1, 28, 28]`` in [0, 1] (CPU) for codes ``z`` ``[N, d]``."""
-    require_tensor("z", z, ndim=2, floating=True)
+    require_tensor("z", z, ndim=2, floating=True, finite=True, non_empty=True)
     with evaluating(model):
         return torch.sigmoid(model.decode(z.to(device_of(model)))).cpu()
 
@@ -49,8 +49,8 @@ def reconstruct(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 def sample_prior(model: nn.Module, n: int, seed: int = 0) -> torch.Tensor:
     """New digits: z ~ N(0, I) (seeded), decoded to pixel means ``[n, 1, 28, 28]``."""
-    require_int("n", n, minimum=1)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    require_int("n", n, minimum=1, maximum=100_000)
+    generator = torch.Generator().manual_seed(require_seed(seed))
     return decode_mean(model, torch.randn(n, model.latent_dim, generator=generator))
 
 
@@ -63,7 +63,7 @@ def latent_manifold(model: nn.Module, n: int = 15, quantile: float = 0.05) -> tu
     """
     if getattr(model, "latent_dim", None) != 2:
         raise ValueError(f"model must have a 2-D latent (latent_dim=2), got {getattr(model, 'latent_dim', None)}")
-    require_int("n", n, minimum=2)
+    require_int("n", n, minimum=2, maximum=300)
     require_float("quantile", quantile, minimum=0.0, maximum=0.5, strict_minimum=True)
     if quantile >= 0.5:
         raise ValueError(f"quantile must be < 0.5, got {quantile}")
@@ -75,7 +75,7 @@ def latent_manifold(model: nn.Module, n: int = 15, quantile: float = 0.05) -> tu
 
 def interpolate(model: nn.Module, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10) -> torch.Tensor:
     """Decode z_t = (1 - t) mu(x_a) + t mu(x_b) for ``steps`` values of t in [0, 1]: ``[steps, 1, 28, 28]``."""
-    require_int("steps", steps, minimum=2)
+    require_int("steps", steps, minimum=2, maximum=10_000)
     mu = encode_mean(model, torch.stack([_one_image(x_a, "x_a"), _one_image(x_b, "x_b")]))[0]
     t = torch.linspace(0.0, 1.0, steps).unsqueeze(1)
     return decode_mean(model, (1 - t) * mu[0] + t * mu[1])
@@ -99,7 +99,7 @@ def latent_activity(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 def active_units(activity: torch.Tensor, threshold: float = 0.01) -> int:
     """How many latent units have activity A_k above ``threshold`` (Burda et al. use 0.01)."""
-    require_tensor("activity", activity, ndim=1, floating=True)
+    require_tensor("activity", activity, ndim=1, floating=True, finite=True)
     require_float("threshold", threshold, minimum=0.0)
     return int((activity > threshold).sum().item())
 
@@ -114,8 +114,8 @@ def kl_per_dimension(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def plot_latent_codes(codes: torch.Tensor, labels: torch.Tensor, ax: plt.Axes | None = None,
                       title: str | None = None) -> plt.Axes:
     """Scatter 2-D codes ``[N, 2]`` coloured by digit ``[N]``, with a legend."""
-    require_tensor("codes", codes, shape=[None, 2], floating=True)
-    require_tensor("labels", labels, ndim=1)
+    require_tensor("codes", codes, shape=[None, 2], floating=True, finite=True)
+    require_tensor("labels", labels, ndim=1, integer=True)
     if len(codes) != len(labels):
         raise ValueError(f"codes and labels must have the same length, got {len(codes)} and {len(labels)}")
     if ax is None:

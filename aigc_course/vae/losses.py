@@ -33,16 +33,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..training import device_of, evaluating
-from ..validate import require_float, require_images, require_int, require_tensor
+from ..validate import require_float, require_images, require_in_range, require_int, require_seed, require_tensor
 
 LOG_2PI = math.log(2 * math.pi)
 
 
 def _check_gaussian(mu: torch.Tensor, logvar: torch.Tensor) -> None:
-    require_tensor("mu", mu, ndim=2, floating=True)
-    require_tensor("logvar", logvar, ndim=2, floating=True)
+    require_tensor("mu", mu, ndim=2, floating=True, finite=True)
+    require_tensor("logvar", logvar, ndim=2, floating=True, finite=True)
     if mu.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the same shape [B, d], got {list(mu.shape)} and {list(logvar.shape)}")
+    if mu.shape[1] == 0:
+        raise ValueError(f"mu and logvar must have at least one latent dimension, got shape {list(mu.shape)}")
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -65,18 +67,26 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     KL = 1/2 sum_k (mu_k^2 + exp(logvar_k) - 1 - logvar_k).
     """
     _check_gaussian(mu, logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+    if not bool(torch.isfinite(kl).all()):
+        raise ValueError(f"mu and logvar are so large that the KL overflows {mu.dtype} (max |mu| "
+                         f"{mu.abs().max().item():.3g}, max logvar {logvar.max().item():.3g}); use float64")
+    return kl
 
 
 def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """-log p(x|z) under independent Bernoulli pixels, summed over pixels: ``[B, ...]`` -> ``[B]``.
 
     -log p(x|z) = sum_j -[x_j log s_j + (1 - x_j) log(1 - s_j)],  s = sigmoid(logits).
+
+    ``x`` holds Bernoulli targets, so it must lie in [0, 1] (outside, the "NLL" can be negative and
+    means nothing); both tensors must be finite.
     """
-    require_tensor("logits", logits, floating=True)
+    require_tensor("logits", logits, floating=True, finite=True)
     require_tensor("x", x, floating=True)
     if logits.shape != x.shape or logits.ndim < 2:
         raise ValueError(f"logits and x must have the same shape [B, ...], got {list(logits.shape)} and {list(x.shape)}")
+    require_in_range("x", x, 0.0, 1.0, what="pixel targets (Bernoulli means)")
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(dim=1)
 
 
@@ -98,8 +108,11 @@ def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: to
     """
     beta = require_float("beta", beta, minimum=0.0)
     _check_gaussian(mu, logvar)
+    require_tensor("x", x, floating=True)
     if len(mu) != len(x):
         raise ValueError(f"mu and x must have the same batch size, got {len(mu)} and {len(x)}")
+    if len(x) == 0:
+        raise ValueError(f"x must hold at least one image (a batch mean of nothing is NaN), got shape {list(x.shape)}")
     reconstruction = reconstruction_nll(logits, x).mean()
     kl = gaussian_kl(mu, logvar).mean()
     return VAELoss(reconstruction + beta * kl, reconstruction, kl)
@@ -125,9 +138,9 @@ def elbo_terms(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1000
     Returns ``{"reconstruction": [N], "kl": [N], "loss": [N]}`` with loss = reconstruction + kl
     (beta = 1): an unbiased estimate of -ELBO(x_i), an upper bound on -log p(x_i) in expectation.
     """
-    _check_images(images)
+    images = _check_images(images)
     require_int("batch_size", batch_size, minimum=1)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     device, rec, kl = device_of(model), [], []
     with evaluating(model):
         for start in range(0, len(images), batch_size):
@@ -154,10 +167,10 @@ def importance_weighted_nll(model: nn.Module, images: torch.Tensor, *, k: int = 
     -log p(x) ~= -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x),
     computed with logsumexp. k = 1 is a one-sample -ELBO; the bound tightens as k grows.
     """
-    _check_images(images)
-    require_int("k", k, minimum=1)
+    images = _check_images(images)
+    require_int("k", k, minimum=1, maximum=100_000)
     require_int("batch_size", batch_size, minimum=1)
-    generator = torch.Generator().manual_seed(require_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(require_seed(seed))
     device, out = device_of(model), []
     with evaluating(model):
         for start in range(0, len(images), batch_size):

@@ -27,6 +27,14 @@ from ..validate import IMAGE_SHAPE, require_images, require_int, require_tensor
 
 PIXELS = 28 * 28
 LATENT_DIM = 20  # the pytorch/examples latent size: chapter 03's models and chapter 06's reuse of them
+MAX_WIDTH = 4096  # largest latent_dim, hidden or channel count accepted (the chapter uses 2..400)
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights; checked before any layer is allocated
+
+
+def _require_size(kind: str, parameters: int) -> None:
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(f"a {kind} VAE of these sizes would have {parameters:,} parameters, more than the "
+                         f"{MAX_PARAMETERS:,} this course allows (choose smaller latent_dim, hidden or channels)")
 
 
 def as_image_batch(x: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -79,8 +87,9 @@ class MLPVAE(VAEBase):
 
     def __init__(self, latent_dim: int = LATENT_DIM, hidden: int = 400) -> None:
         super().__init__()
-        self.latent_dim = require_int("latent_dim", latent_dim, minimum=1)
-        self.hidden = require_int("hidden", hidden, minimum=1)
+        self.latent_dim = require_int("latent_dim", latent_dim, minimum=1, maximum=MAX_WIDTH)
+        self.hidden = require_int("hidden", hidden, minimum=1, maximum=MAX_WIDTH)
+        _require_size("MLP", 2 * PIXELS * hidden + 3 * hidden * latent_dim + 2 * hidden + 2 * latent_dim + PIXELS)
         self.fc1 = nn.Linear(PIXELS, hidden)
         self.fc2 = nn.Linear(hidden, 2 * latent_dim)  # fc21 and fc22 of the example, stacked
         self.fc3 = nn.Linear(latent_dim, hidden)
@@ -109,12 +118,14 @@ class ConvVAE(VAEBase):
 
     def __init__(self, latent_dim: int = LATENT_DIM, channels: tuple[int, int] = (16, 32), hidden: int = 256) -> None:
         super().__init__()
-        self.latent_dim = require_int("latent_dim", latent_dim, minimum=1)
+        self.latent_dim = require_int("latent_dim", latent_dim, minimum=1, maximum=MAX_WIDTH)
         if not (isinstance(channels, (tuple, list)) and len(channels) == 2):
             raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
-        c1, c2 = (require_int(f"channels[{i}]", c, minimum=1) for i, c in enumerate(channels))
+        c1, c2 = (require_int(f"channels[{i}]", c, minimum=1, maximum=MAX_WIDTH) for i, c in enumerate(channels))
         self.channels = (c1, c2)
-        self.hidden = require_int("hidden", hidden, minimum=1)
+        self.hidden = require_int("hidden", hidden, minimum=1, maximum=MAX_WIDTH)
+        _require_size("convolutional", 32 * c1 * c2 + 34 * c1 + 2 * 49 * c2 * hidden + 3 * hidden * latent_dim
+                      + 2 * hidden + 2 * latent_dim + 49 * c2 + c2 + 1)
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.SiLU(),    # [B, c1, 14, 14]
             nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.SiLU(),   # [B, c2, 7, 7]
@@ -141,10 +152,20 @@ class ConvVAE(VAEBase):
 MODEL_KINDS = {"mlp": MLPVAE, "conv": ConvVAE}
 
 
+_CONFIG_FIELDS = {"mlp": {"latent_dim", "hidden"}, "conv": {"latent_dim", "channels", "hidden"}}
+
+
 def build_vae(config: dict[str, Any]) -> VAEBase:
-    """Rebuild a model from its ``config()`` dict (``{"kind": "conv" | "mlp", ...}``)."""
+    """Rebuild a model from its ``config()`` dict (``{"kind": "conv" | "mlp", ...}``).
+
+    Every field is checked (names, types, sizes, the total parameter count) before a layer is
+    allocated, so a config read from an untrusted file cannot make this allocate gigabytes.
+    """
     if not isinstance(config, dict) or config.get("kind") not in MODEL_KINDS:
-        raise ValueError(f"config must be a dict with 'kind' in {sorted(MODEL_KINDS)}, got {config!r}")
+        raise ValueError(f"config must be a dict with 'kind' in {sorted(MODEL_KINDS)}, got {str(config)[:200]}")
+    unknown = sorted(map(str, set(config) - _CONFIG_FIELDS[config["kind"]] - {"kind"}))
+    if unknown:
+        raise ValueError(f"config has fields {unknown} that a {config['kind']!r} VAE does not take")
     kwargs = {k: v for k, v in config.items() if k != "kind"}
     if "channels" in kwargs:
         kwargs["channels"] = tuple(kwargs["channels"])

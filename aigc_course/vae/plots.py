@@ -13,6 +13,7 @@ import numpy as np
 import torch.nn as nn
 
 from ..plotting import moving_average, plot_curves, show_images
+from ..validate import require_float, require_int
 from ..training import History
 from .latent import sample_prior
 
@@ -25,6 +26,9 @@ def training_curves_figure(history: History, title: str) -> plt.Figure:
     """
     if not isinstance(history, History):
         raise TypeError(f"history must be the History returned by train_vae, got {type(history).__name__}")
+    missing = [k for k in ("train/step_loss", "train/step_reconstruction", "train/step_kl", "train/loss") if k not in history]
+    if missing:
+        raise ValueError(f"history must hold the curves train_vae records; missing {missing}")
     steps_per_epoch = len(history["train/step_loss"]) / len(history["train/loss"])
     window = max(1, int(steps_per_epoch // 5))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
@@ -46,6 +50,12 @@ def beta_sweep_figure(results: Mapping[float, Mapping[str, float]]) -> plt.Figur
     """Left: reconstruction against KL (test set) for each beta; right: the test -ELBO (beta = 1) of each."""
     if not isinstance(results, Mapping) or not results:
         raise ValueError("results must be a non-empty dict of beta -> evaluate(...) result")
+    for beta, result in results.items():
+        require_float("results key (beta)", beta, minimum=0.0)
+        if not isinstance(result, Mapping) or not all(k in result for k in ("loss", "reconstruction", "kl")):
+            raise ValueError(f"results[{beta!r}] must be an evaluate() result with loss, reconstruction and kl")
+        for key in ("loss", "reconstruction", "kl"):
+            require_float(f"results[{beta!r}][{key!r}]", result[key])
     betas = list(results)
     rates = [results[b]["kl"] for b in betas]
     distortions = [results[b]["reconstruction"] for b in betas]
@@ -69,6 +79,7 @@ def prior_samples_figure(models: Mapping[str, nn.Module], n: int = 16, seed: int
     """One panel per named model: ``n`` decoded prior samples z ~ N(0, I) (the same seed for each)."""
     if not isinstance(models, Mapping) or not models:
         raise ValueError("models must be a non-empty dict of name -> VAE")
+    require_int("n", n, minimum=1, maximum=400)
     fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.0), squeeze=False)
     for ax, (name, model) in zip(axes[0], models.items()):
         show_images(sample_prior(model, n, seed=seed), nrow=int(np.ceil(np.sqrt(n))), ax=ax, title=f"{name}: samples")

@@ -8,6 +8,7 @@ and refuses anything else (an old cache, another kind, weights that do not fit) 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import torch.nn as nn
 from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from ..config import data_dir, is_fast_mode
 from .models import build_vae
+from ..validate import require_path
 
 
 def checkpoint_path(name: str) -> Path:
@@ -35,16 +37,33 @@ def save_vae(model: nn.Module, path: str | os.PathLike, **metadata: float | int 
     if not hasattr(model, "config"):
         raise TypeError(f"model must be a course VAE with a config() method, got {type(model).__name__}")
     for key, value in metadata.items():
-        if not isinstance(value, (int, float, str)):
-            raise TypeError(f"metadata {key!r} must be an int, float or str, got {type(value).__name__}")
+        _check_metadata_value(key, value)
+    path = require_path("path", path)
     return save_checkpoint(path, "vae", config=model.config(), states={"model": model.state_dict()},
                            metadata=dict(metadata))
 
 
+def _check_metadata_value(key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"metadata {key!r} must be an int, float or str, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"metadata {key!r} must be finite, got {value}")
+
+
 def load_vae(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model saved by :func:`save_vae` (read with ``weights_only=True``); return (model, metadata)."""
-    checkpoint = load_checkpoint(path, "vae")
-    model = build_vae(checkpoint.config)
+    """Rebuild a model saved by :func:`save_vae` (read with ``weights_only=True``); return (model, metadata).
+
+    The config is checked (kind, field names, sizes) before the model is built, the weights must
+    fit it and be finite, and the metadata must hold plain finite numbers and strings; anything
+    else is a :class:`CheckpointError` naming the file.
+    """
+    checkpoint = load_checkpoint(require_path("path", path), "vae")
+    try:
+        model = build_vae(checkpoint.config)
+        for key, value in checkpoint.metadata.items():
+            _check_metadata_value(key, value)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: {err}") from None
     load_state(model, checkpoint, "model")
     return model.to(device).eval(), dict(checkpoint.metadata)
 

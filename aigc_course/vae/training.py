@@ -22,7 +22,7 @@ import torch.nn as nn
 
 from ..data import InMemoryBatches
 from ..training import History, device_of, progress as progress_bar
-from ..validate import require_float, require_images, require_int
+from ..validate import require_float, require_images, require_int, require_seed
 from .losses import evaluate, forward_loss
 
 TERMS = ("loss", "reconstruction", "kl")
@@ -45,7 +45,7 @@ def train_vae(model: nn.Module, images: torch.Tensor, *, epochs: int, batch_size
         eval_images = require_images("eval_images", eval_images)
     device = torch.device(device) if device is not None else device_of(model)
     model.to(device)
-    torch.manual_seed(require_int("seed", seed, minimum=0))  # the eps of reparameterize
+    torch.manual_seed(require_seed(seed))  # the eps of reparameterize
     batches = InMemoryBatches(images, batch_size=batch_size, shuffle=True, seed=seed, device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # ONE optimizer over encoder + decoder
     history, elapsed = History(), 0.0
