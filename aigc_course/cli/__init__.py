@@ -10,6 +10,8 @@ module         commands
 =============  ==========================================================
 ``data``       ``download``
 ``models``     ``train``, ``sample``, ``evaluate`` (chapter 05's GANs)
+``grading``    ``grade`` (instructors: run learners' notebooks, report exercises)
+``bundle``     ``bundle``, ``install-bundle`` (instructors: a room without network)
 =============  ==========================================================
 """
 
@@ -20,7 +22,7 @@ import sys
 from typing import Callable, Sequence
 
 from .. import __version__
-from . import data, models
+from . import data, grading, models
 from .common import CommandError
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
@@ -28,6 +30,7 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     **data.COMMANDS,
     **models.COMMANDS,
+    **grading.COMMANDS,
 }
 
 
