@@ -34,8 +34,10 @@ DATA_ENV = "AIGC_COURSE_DATA"
 STRICT_ENV = "AIGC_COURSE_STRICT"
 RESULTS_ENV = "AIGC_COURSE_RESULTS"
 
-# Address of the course repository; the notebooks' setup cell installs from it on Colab.
-COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
+# The course repository's public address, the one place it is set: the notebooks' setup cell (generated
+# from it by `python tools/notebooks.py build`) installs the course from it on Colab when no course wheel
+# is found. Empty: not published; Colab then needs the wheel (README, "Colab").
+COURSE_REPO_URL = ""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
