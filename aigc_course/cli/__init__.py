@@ -22,7 +22,7 @@ import sys
 from typing import Callable, Sequence
 
 from .. import __version__
-from . import data, grading, models
+from . import bundle, data, grading, models
 from .common import CommandError
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     **data.COMMANDS,
     **models.COMMANDS,
     **grading.COMMANDS,
+    **bundle.COMMANDS,
 }
 
 
