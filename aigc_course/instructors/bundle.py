@@ -24,7 +24,6 @@ learner's cache, where the notebooks' load-or-train finds it. A tampered file is
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..config import FAST_ENV, STRICT_ENV, data_dir, is_fast_mode
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, sha256_of
 
 MODEL_TREES = ("models", "checkpoints")
 SUMS, README = "SHA256SUMS", "README.md"
@@ -45,14 +44,6 @@ WHEELHOUSE_SCRIPT = "make_wheelhouse.sh"
 
 class BundleError(ValueError):
     """A bundle cannot be made or installed; the message is one line naming the file at fault."""
-
-
-def sha256_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def repository_root(start: str | os.PathLike | None = None) -> Path:
