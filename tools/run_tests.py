@@ -45,7 +45,7 @@ def browser_missing() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", "-n", type=int, default=2, help="parallel pytest workers (default 2)")
-    parser.add_argument("--no-notebooks", action="store_true", help="unit tests only")
+    parser.add_argument("--no-notebooks", action="store_true", help="unit tests only (no notebooks, no browser suite)")
     parser.add_argument("--mnist-from", type=Path, default=None, help="folder with the four MNIST .gz files")
     parser.add_argument("--cell-timeout", type=int, default=600, help="seconds allowed per notebook cell")
     browser = parser.add_mutually_exclusive_group()
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(("unit tests and student notebooks", pytest_cmd("tests", "notebooks"), {}))
         # Solutions run strict: an exercise check that does not PASS raises, so a broken solution fails.
         steps.append(("solution notebooks (strict checks)", pytest_cmd("solutions"), {"AIGC_COURSE_STRICT": "1"}))
-    if not args.no_browser:
+    if not (args.no_browser or args.no_notebooks):
         missing = browser_missing()
         if missing and not (args.browser or os.environ.get("CI")):
             print(f"==> browser suite skipped: {missing}", flush=True)

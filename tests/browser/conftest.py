@@ -46,6 +46,11 @@ def course_notebooks() -> list[str]:
     return sorted(p for p in found if not p.startswith(("tests/", "benchmarks/")))
 
 
+def pytest_generate_tests(metafunc):
+    if "notebook" in metafunc.fixturenames:
+        metafunc.parametrize("notebook", course_notebooks())
+
+
 def chromium_path() -> str:
     for candidate in (os.environ.get(CHROMIUM_ENV), "chromium", "chromium-browser", "google-chrome"):
         if candidate and shutil.which(candidate):
