@@ -30,6 +30,7 @@ from .execute import CELL_ERRORS, OK, Execution, execute_notebook
 
 PASS, FAIL, TODO, ERROR = "PASS", "FAIL", "TODO", "ERROR"
 _STATUS = {"pass": PASS, "fail": FAIL, "not attempted": TODO}
+_PAST = {"timeout": "timed out", "crashed": "crashed"}
 _CHECK_IMPORT = re.compile(r"from[ \t]+aigc_course\.checks\.(\w+)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))")
 
 
@@ -126,7 +127,7 @@ def _read_records(path: Path) -> dict[str, dict]:
 
 def _why_no_verdict(run: Execution, cell: int) -> str:
     if run.stopped_at is not None and cell >= run.stopped_at:
-        return f"not reached: the notebook {run.status} ({run.message})"
+        return f"not reached: the notebook {_PAST.get(run.status, run.status)} ({run.message})"
     error = run.cell_error(cell)
     if error:
         return f"the check cell raised {error}"
