@@ -200,7 +200,7 @@ def grade_rows(grades: Sequence[NotebookGrade]) -> list[dict[str, str]]:
     return rows
 
 
-def format_table(grades: Sequence[NotebookGrade], width: int = 70) -> str:
+def format_table(grades: Sequence[NotebookGrade], width: int = 100) -> str:
     """The terminal report: one line per exercise, then one summary line per learner."""
     rows = grade_rows(grades)
     headers = ("LEARNER", "NOTEBOOK", "EXERCISE", "STATUS", "MESSAGE")
