@@ -85,10 +85,14 @@ def test_install_into_an_empty_cache_where_the_notebooks_look(instructor_cache, 
     assert (learner / "models/mnist_gan/mlp-0123abcd-n1024-s0/samples/epoch_001.png").is_file()
     assert not list(learner.rglob("*.tmp"))
     assert "models: 5 installed, 0 already there" in printed
+    (out / "wheelhouse").mkdir()  # what make_wheelhouse.sh adds later: not checked, not installed, named
+    (out / "wheelhouse" / "numpy-2.0-none-any.whl").write_bytes(b"wheel")
     # again: nothing to do; a model this machine trained itself is kept unless --overwrite
     save_checkpoint(learner / "checkpoints/vae_conv-fast.pt", "vae", config={"size": 4}, states={"model": {}})
     assert main(["install-bundle", str(out)]) == 0
-    assert "0 installed, 4 already there, 1 kept" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "0 installed, 4 already there, 1 kept" in printed
+    assert "not in SHA256SUMS, so not checked and not installed: 1 file(s), e.g. wheelhouse/numpy-2.0-none-any.whl" in printed
     assert load_checkpoint(learner / "checkpoints/vae_conv-fast.pt").config == {"size": 4}
     assert main(["install-bundle", str(out), "--overwrite"]) == 0
     assert load_checkpoint(learner / "checkpoints/vae_conv-fast.pt").config == {"size": 3}
