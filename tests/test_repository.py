@@ -24,13 +24,31 @@ def test_readme_has_exactly_two_quick_start_commands_and_ci_runs_the_test_one():
     assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
+def test_chinese_quick_start_has_the_same_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    chinese = readme.split("## 快速开始（中文）", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"```bash\n(.+?)\n```", chinese) == _readme_commands()
+    assert "zh/notebooks/00_overview.ipynb" in chinese
+
+
+def test_readme_links_and_colab_badges_point_at_existing_files():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    local = [t for t in re.findall(r"\]\(([^)#\s]+)\)", readme) if "://" not in t]
+    colab = re.findall(r"colab\.research\.google\.com/github/aigc-course/aigc-course/blob/main/([^)\s]+)", readme)
+    assert any(path.startswith("zh/notebooks/") for path in colab), "the Chinese edition's badges"
+    missing = [path for path in local + colab if not (ROOT / path).exists()]
+    assert not missing, missing
+
+
 def test_dependencies_are_ranges_not_pins():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["requires-python"] == ">=3.10"
     deps = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
     assert "torch>=2.2" in deps
-    for line in deps + (ROOT / "requirements.txt").read_text().splitlines():
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+    requirements += (ROOT / "requirements-book.txt").read_text().splitlines()
+    for line in deps + requirements:
         assert "==" not in line, f"exact pin: {line}"
 
 

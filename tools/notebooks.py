@@ -14,10 +14,15 @@ The source of every notebook is ``solutions/NN_topic.py`` (jupytext percent form
   indentation (comments and hints outside the markers stay), and every markdown block
   between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` by "*Your answer here.*".
 
+It also writes the Chinese edition (``zh/solutions``, ``zh/notebooks``) from the translation
+units in ``zh/units`` (see ``tools/translations.py``).
+
 ``python tools/notebooks.py check`` changes nothing and exits 1 when a pair is out of sync,
-a student notebook is stale, a committed notebook holds outputs, or a notebook's first code
-cell is not the course's setup cell. Editing a paired .ipynb in Jupyter with jupytext
-installed keeps the .py in sync; run ``build`` after editing a solution.
+a student notebook is stale, a committed notebook holds outputs, a notebook's first code
+cell is not the course's setup cell, or the Chinese edition is incomplete or out of sync
+with the English (a changed English cell, a missing unit, a code cell or formula that
+differs). Editing a paired .ipynb in Jupyter with jupytext installed keeps the .py in sync;
+run ``build`` after editing a solution.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ _CODE_BLOCK = re.compile(
 _MARKDOWN_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.S)
 
 
-def make_student_source(solution_py: str) -> str:
+def make_student_source(solution_py: str, answer_placeholder: str = "*Your answer here.*") -> str:
     """The student version of a solution notebook's percent-format text."""
     begins, ends = solution_py.count("# BEGIN SOLUTION ("), solution_py.count("# END SOLUTION")
     student, replaced = _CODE_BLOCK.subn(
@@ -89,7 +94,7 @@ def make_student_source(solution_py: str) -> str:
         solution_py)
     if not begins == ends == replaced:
         raise ValueError("unbalanced or malformed '# BEGIN SOLUTION (Exercise N.M: title)' / '# END SOLUTION' markers")
-    return _MARKDOWN_BLOCK.sub("*Your answer here.*", student)
+    return _MARKDOWN_BLOCK.sub(answer_placeholder, student)
 
 
 def _normalise(notebook) -> None:
@@ -118,8 +123,14 @@ def render(py_text: str) -> tuple[str, str]:
     return jupytext.writes(notebook, fmt="py:percent"), jupytext.writes(notebook, fmt="ipynb")
 
 
+def _zh_layout():
+    import translations  # here, not at the top: translations imports this module
+
+    return translations, translations.Layout(ROOT, SOLUTIONS, STUDENT)
+
+
 def expected_files() -> dict[Path, str]:
-    """Every generated file and its expected content."""
+    """Every generated file (both editions) and its expected content."""
     files: dict[Path, str] = {}
     for source in sorted(SOLUTIONS.glob("[0-9][0-9]_*.py")):
         text = source.read_text(encoding="utf-8")
@@ -127,25 +138,34 @@ def expected_files() -> dict[Path, str]:
             py, ipynb = render(variant)
             files[folder / source.name] = py
             files[folder / source.with_suffix(".ipynb").name] = ipynb
+    translations, zh = _zh_layout()
+    files.update(translations.expected_files(zh))
     return files
 
 
 def problems() -> list[str]:
     """Everything `check` complains about, as readable lines."""
     found: list[str] = []
-    expected = expected_files()
+    translations, zh = _zh_layout()
+    try:
+        expected = expected_files()
+    except ValueError as error:  # a malformed unit file
+        return [str(error)]
     if not expected:
         found.append("no solutions/NN_topic.py sources found")
+    zh_files = translations.expected_files(zh)
     for path, content in expected.items():
+        if path in zh_files:
+            continue  # the Chinese edition's own check below says what to do
         rel = path.relative_to(ROOT)
         if not path.exists():
             found.append(f"{rel}: missing (run python tools/notebooks.py build)")
         elif path.read_text(encoding="utf-8") != content:
             found.append(f"{rel}: out of sync with solutions/{path.stem}.py (run python tools/notebooks.py build)")
-    for folder in (SOLUTIONS, STUDENT):
+    for folder in (SOLUTIONS, STUDENT, zh.zh_solutions, zh.zh_student):
         for path in sorted(folder.glob("*.ipynb")):
             rel = path.relative_to(ROOT)
-            if path not in expected:
+            if path not in expected and folder in (SOLUTIONS, STUDENT):
                 found.append(f"{rel}: has no source solutions/{path.stem}.py")
             notebook = json.loads(path.read_text(encoding="utf-8"))
             code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
@@ -153,7 +173,7 @@ def problems() -> list[str]:
                 found.append(f"{rel}: holds outputs (strip them: python tools/notebooks.py build)")
             if not code or "".join(code[0]["source"]) != SETUP_CELL:
                 found.append(f"{rel}: first code cell is not the course setup cell (tools/notebooks.py SETUP_CELL)")
-    return found
+    return found + translations.problems(zh)
 
 
 def build() -> list[Path]:
@@ -178,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in found:
         print(f"notebook check: {line}", file=sys.stderr)
     if not found:
-        print(f"notebook check: {len(expected_files())} files in sync, no outputs, setup cells in place")
+        print(f"notebook check: {len(expected_files())} files in sync (Chinese edition included), no outputs, "
+              f"setup cells in place")
     return 1 if found else 0
 
 

@@ -12,6 +12,9 @@ Chromium (Debian: ``apt-get install -y chromium chromium-driver``). Without a Ch
 with a message, except under CI (``CI`` set) or with ``--browser``, where it is required.
 
 Fast mode (AIGC_COURSE_FAST=1) is switched on unless the environment already sets it.
+The Chinese edition's notebooks (``zh/notebooks``, ``zh/solutions``) run like the English ones.
+The solution notebooks run with matplotlib's inline backend and are saved with their outputs
+under ``build/executed/<mode>/`` (``--save-executed``), where the book takes its outputs from.
 The MNIST cache is seeded from ``--mnist-from`` (default: ``../shared/data/mnist`` beside
 the repository, when present), MD5-verified; otherwise the files are downloaded once.
 Each notebook's wall time is printed at the end (see conftest.py).
@@ -48,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-notebooks", action="store_true", help="unit tests only (no notebooks, no browser suite)")
     parser.add_argument("--mnist-from", type=Path, default=None, help="folder with the four MNIST .gz files")
     parser.add_argument("--cell-timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    parser.add_argument("--save-executed", default=str(ROOT / "build" / "executed"),
+                        help="folder for the executed solution notebooks (default build/executed; '' to skip)")
     browser = parser.add_mutually_exclusive_group()
     browser.add_argument("--no-browser", action="store_true", help="skip the browser suite")
     browser.add_argument("--browser", action="store_true", help="require the browser suite (default under CI)")
@@ -78,13 +83,19 @@ def main(argv: list[str] | None = None) -> int:
             command += ["-n", str(args.workers), "--dist", dist]
         return command + list(args.pytest_args)
 
+    student = ["notebooks"] + (["zh/notebooks"] if (ROOT / "zh" / "notebooks").is_dir() else [])
+    solutions = ["solutions"] + (["zh/solutions"] if (ROOT / "zh" / "solutions").is_dir() else [])
     if args.no_notebooks:
         steps.append(("unit tests", pytest_cmd("tests"), {}))
     else:
         # Student notebooks keep the TODO fallback (a check that is not attempted uses the reference).
-        steps.append(("unit tests and student notebooks", pytest_cmd("tests", "notebooks"), {}))
+        steps.append(("unit tests and student notebooks (English, 中文)", pytest_cmd("tests", *student), {}))
         # Solutions run strict: an exercise check that does not PASS raises, so a broken solution fails.
-        steps.append(("solution notebooks (strict checks)", pytest_cmd("solutions"), {"AIGC_COURSE_STRICT": "1"}))
+        # They draw their figures (the kernel's inline backend, not Agg) and are saved for the book.
+        solution_env = {"AIGC_COURSE_STRICT": "1", "MPLBACKEND": None}
+        if args.save_executed:
+            solution_env["AIGC_COURSE_SAVE_EXECUTED"] = str(Path(args.save_executed).resolve())
+        steps.append(("solution notebooks, strict checks (English, 中文)", pytest_cmd(*solutions), solution_env))
     if not (args.no_browser or args.no_notebooks):
         missing = browser_missing()
         if missing and not (args.browser or os.environ.get("CI")):
@@ -96,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for title, command, extra in [(s[0], s[1], s[2] if len(s) > 2 else {}) for s in steps]:
         print(f"==> {title}: {' '.join(command)}", flush=True)
-        code = subprocess.call(command, cwd=ROOT, env={**env, **extra})
+        step_env = {key: value for key, value in {**env, **extra}.items() if value is not None}
+        code = subprocess.call(command, cwd=ROOT, env=step_env)
         if code != 0:
             print(f"==> FAILED: {title} (exit {code})", flush=True)
             return code

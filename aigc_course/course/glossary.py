@@ -37,6 +37,11 @@ GLOSSARY: tuple[Term, ...] = (
          "Fitting the training set's noise: low training error, markedly higher error on unseen data.", "01"),
     Term("cross-validation", "交叉验证", "CV",
          "Estimating generalization by training on k-1 folds and validating on the held-out fold, k times.", "01"),
+    # chapter 00's overview terms (the Chinese edition uses these names)
+    Term("generative model", "生成模型", "", "A model of the data distribution from which new samples can be drawn.", "00"),
+    Term("prior distribution", "先验分布", "", "The distribution p(z) of latent codes before any data is seen; a VAE's is N(0, I).", "03"),
+    Term("likelihood", "似然", "", "p(x | theta) as a function of the parameters theta: how probable the data are under them.", "03, 06"),
+    Term("minimax game", "极小极大博弈", "", "One player minimizes what the other maximizes: min_G max_D V(D, G).", "02"),
     # course terms the article uses
     Term("data preprocessing", "数据预处理", "", "Cleaning, normalizing and augmenting data before training.", "01"),
     Term("data cleaning", "数据清洗", "", "Finding duplicates, blanks, invalid values and outliers, with reasons.", "01"),
@@ -105,7 +110,9 @@ def glossary_markdown(chapter: str | None = None) -> str:
     rows = ["| English | 中文 | Acronym | Meaning | Chapter |", "|---|---|---|---|---|"]
     for term in GLOSSARY:
         if chapter is None or chapter in term.chapter or _in_range(chapter, term.chapter):
-            rows.append(f"| {term.english} | {term.chinese} | {term.acronym} | {term.definition} | {term.chapter} |")
+            cells = (term.english, term.chinese, term.acronym, term.definition, term.chapter)
+            # "q(z|x)": a bare | would end the table cell
+            rows.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
     return "\n".join(rows)
 
 

@@ -1,0 +1,91 @@
+"""Chinese definitions of the glossary's terms, for the Chinese edition (中文版).
+
+Keyed by :attr:`Term.english` (a separate table, so that adding a term to ``glossary.py`` never
+touches this file); formulas are written exactly as in the English definitions. A term without
+an entry here shows its English definition (``definition_zh`` returns it).
+"""
+
+from __future__ import annotations
+
+from .glossary import GLOSSARY, Term
+
+DEFINITIONS_ZH: dict[str, str] = {
+    "AI-generated content": "由训练好的生成模型产生的文本、图像、音频或其他内容。",
+    "generative adversarial network": "生成器与判别器作为双人博弈共同训练；训练结束后只使用生成器。",
+    "variational autoencoder": "编码器 q(z|x) 与解码器 p(x|z) 通过最大化证据下界（ELBO）联合训练。",
+    "self-attention": "每个位置的输出是值向量的 softmax 加权平均，权重由查询与键的相似度决定。",
+    "variational inference": "在一个较简单的分布族中找出使 ELBO 最大的成员 q(z|x)，用它近似无法直接计算的后验 p(z|x)。",
+    "data augmentation": "对训练输入做保持标签不变的随机变换，从而扩大有效训练集。",
+    "overfitting": "拟合了训练集中的噪声：训练误差低，在未见过的数据上误差明显更高。",
+    "cross-validation": "把数据分成 k 折，每次用 k-1 折训练、用留出的一折验证，重复 k 次，以估计泛化能力。",
+    "generative model": "对数据分布建模、并能从中抽取新样本的模型。",
+    "prior distribution": "看到任何数据之前潜在编码的分布 p(z)；VAE 的先验是 N(0, I)。",
+    "likelihood": "把 p(x | theta) 看作参数 theta 的函数：在这组参数下数据出现的可能性有多大。",
+    "minimax game": "一方要最小化的量正是另一方要最大化的量：min_G max_D V(D, G)。",
+    "data preprocessing": "训练前对数据进行清洗、归一化和增强。",
+    "data cleaning": "找出重复、空白、无效值和离群值，并给出理由。",
+    "normalization": "把数值缩放到固定范围（如 [0, 1] 或 [-1, 1]），并且可以精确还原。",
+    "standardization": "(x - mu) / sigma，其中 mu 和 sigma 只在训练集上估计。",
+    "data leakage": "评估数据的信息进入了训练或预处理。",
+    "robust z-score": "0.6745 (v - median) / MAD：一种不会被离群值本身抬高的离群分数。",
+    "median absolute deviation": "|x - median(x)| 的中位数，一种稳健的离散程度度量。",
+    "label-preserving transformation": "不改变类别的输入变化（例如把数字平移一点）。",
+    "generator": "把噪声（或潜在编码）映射为内容的网络。",
+    "discriminator": "GAN 中区分真实样本与生成样本的分类器，只在训练时使用。",
+    "value function": "E_x[log D(x)] + E_z[log(1 - D(G(z)))]，D 使其最大，G 使其最小。",
+    "optimal discriminator": "生成器固定时，D*(x) = p_data(x) / (p_data(x) + p_g(x))。",
+    "Jensen-Shannon divergence": "KL(p || m) / 2 + KL(q || m) / 2，其中 m = (p + q) / 2；V(D*, G) = -log 4 + 2 JSD。",
+    "non-saturating loss": "-log D(G(z))：即使 D 能识破生成样本，它的梯度仍然很大。",
+    "logit": "log(p / (1 - p))，即网络在 sigmoid 之前的输出。",
+    "mode coverage": "生成器能再现的数据模式（类别、簇）所占的比例。",
+    "mode collapse": "生成器只覆盖数据分布中少数几个模式。",
+    "latent space": "潜在编码 z 所在的空间，解码器或生成器由它产生内容。",
+    "encoder / decoder": "把数据映射为潜在编码、再把潜在编码映射回数据的两个网络。",
+    "evidence lower bound": "E_q[log p(x|z)] - KL(q(z|x) || p(z))，log p(x) 的一个下界。",
+    "Kullback-Leibler divergence": "KL(q || p) = E_q[log q - log p] >= 0，当且仅当 q = p 时为零。",
+    "reparameterization trick": "写成 z = mu + sigma * eps，其中 eps ~ N(0, I)，使梯度能传到 mu 和 sigma。",
+    "posterior collapse": "q(z|x) 等于先验，于是解码器忽略 z。",
+    "active unit": "均值 mu_k(x) 在数据上的方差超过 0.01 的潜在单元。",
+    "importance-weighted bound": "对 k 个样本的 p(x|z) p(z) / q(z|x) 取平均再取对数；k 增大时逐渐逼近 log p(x)。",
+    "beta-VAE": "KL 项乘以权重 beta，在重构质量与 z 携带的信息量之间权衡。",
+    "softmax": "exp(x_i) / sum_j exp(x_j)：和为一的正权重。",
+    "query / key / value": "学到的三个投影：查询与键比较，值被加权平均。",
+    "scaled dot-product attention": "softmax(Q K^T / sqrt(d)) V。",
+    "causal mask": "查询 i 只能关注 j <= i 的键，因此任何位置都看不到未来。",
+    "temperature": "softmax(x / T) 中的除数：T 小使权重更尖锐，T 大使权重更平坦。",
+    "positional embedding": "每个位置一个向量，加到词元嵌入上，使顺序产生影响。",
+    "Transformer block": "注意力层和 MLP，各自带 LayerNorm 和残差连接。",
+    "multi-head attention": "在拆分后的投影上并行运行多个注意力头，再拼接起来。",
+    "probabilistic generative model": "对数据分布 p(x) 建模、并能从中抽取新样本的模型。",
+    "loss function": "训练要最小化的量；VAE 的损失是负的 ELBO。",
+    "language model": "给定前面的词元，对下一个词元的概率建模的模型。",
+    "unigram baseline": "只按词元出现的频率预测每个词元，不看上下文。",
+    "top-k sampling": "只在概率最高的 k 个词元中（重新归一化后）采样。",
+    "perplexity": "exp(每个词元的交叉熵)：模型的不确定程度相当于在多少个等可能的选项中挑选。",
+    "maximum a posteriori estimate": "使似然乘以先验最大的取值。",
+    "memorization": "模型复现训练样本，而不是生成新的样本。",
+    "sample rate": "波形每秒的采样点数。",
+    "pitch": "人感知到的音符频率；纯音的音高就是它的主频率。",
+    "Inception score": "在一个分类器下的 exp(mean KL(p(y|x) || p(y)))；十个类别时最大为 10。",
+    "Frechet distance": "对两组图像的特征各拟合一个高斯分布，两个高斯之间的距离。",
+    "exponential moving average of weights": "网络权重的缓慢更新的平均值，用于采样。",
+    "batch normalization": "在批内对每个特征做标准化，再用学到的参数重新缩放。",
+    "conditional GAN": "生成器和判别器都额外接收一个标签的 GAN。",
+    "checkpoint": "保存下来的训练状态（权重、优化器、轮次、随机数状态），训练可以从这里继续。",
+    "deep neural network": "有多个隐藏层的神经网络。",
+    "convolutional neural network": "由卷积构成、在图像各位置共享权重的网络。",
+    "recurrent neural network": "带隐藏状态、逐步处理序列的网络。",
+    "long short-term memory": "一种带门控的 RNN 单元，能在长序列中保留信息。",
+    "graphics processing unit": "加速张量运算的并行硬件。",
+    "tensor processing unit": "Google 为张量运算设计的加速器。",
+}
+
+
+def definition_zh(term: Term) -> str:
+    """The Chinese definition of ``term``, or its English one when none is written yet."""
+    return DEFINITIONS_ZH.get(term.english, term.definition)
+
+
+def untranslated_terms() -> list[str]:
+    """English names of the glossary terms that have no Chinese definition yet."""
+    return [t.english for t in GLOSSARY if t.english not in DEFINITIONS_ZH]
