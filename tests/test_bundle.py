@@ -13,7 +13,7 @@ import torch
 from aigc_course.checkpoints import load_checkpoint, save_checkpoint
 from aigc_course.cli import main
 from aigc_course.data import MD5SUMS, mnist_status
-from aigc_course.instructors.bundle import SUMS, build_wheel, make_bundle, read_sums
+from aigc_course.instructors.bundle import SUMS, build_wheel, make_bundle, read_sums, student_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,8 @@ def test_bundle_holds_everything_with_checksums(instructor_cache, course_wheel, 
     sums = read_sums(out)
     expected = {f"mnist/{n}" for n in MD5SUMS} | {f"cache/{m}" for m in MODELS} | {
         "cache/models/mnist_gan/mlp-0123abcd-n1024-s0/samples/epoch_001.png", course_wheel.name,
-        "make_wheelhouse.sh", "README.md"} | {f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+        "make_wheelhouse.sh", "README.md"} | {p.as_posix() for p in student_notebooks(ROOT)}
+    assert "notebooks/04_self_attention.ipynb" in expected and not any("solutions" in n for n in expected)
     assert set(sums) == expected
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(expected | {SUMS})
     assert "model: cache/models/diffusion/unet-89abcdef-fast/checkpoint.pt" in printed
