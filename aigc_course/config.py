@@ -9,6 +9,8 @@ Everything a notebook may want to tune by environment lives here:
 
 * ``AIGC_COURSE_STRICT=1`` makes an exercise check that does not PASS raise (the test command
   sets it for the solution notebooks); :func:`is_strict` reads it.
+* ``AIGC_COURSE_RESULTS=FILE`` makes every exercise check append its result to FILE as one
+  JSON line (the grader, ``python -m aigc_course grade``, sets it for each notebook it runs).
 
 Budgets are typed records looked up with :func:`budget`: ``BUDGET = budget("vae")`` then
 ``BUDGET.epochs``; notebooks never hard-code epochs, subset sizes or sample counts.
@@ -32,9 +34,12 @@ FAST_ENV = "AIGC_COURSE_FAST"
 DEVICE_ENV = "AIGC_COURSE_DEVICE"
 DATA_ENV = "AIGC_COURSE_DATA"
 STRICT_ENV = "AIGC_COURSE_STRICT"
+RESULTS_ENV = "AIGC_COURSE_RESULTS"
 
-# Address of the course repository; the notebooks' setup cell installs from it on Colab.
-COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
+# The course repository's public address, the one place it is set: the notebooks' setup cell (generated
+# from it by `python tools/notebooks.py build`) installs the course from it on Colab when no course wheel
+# is found. Empty: not published; Colab then needs the wheel (README, "Colab").
+COURSE_REPO_URL = ""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}

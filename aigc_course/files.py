@@ -162,9 +162,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    """Hex MD5 digest of a file, read in chunks."""
-    digest = hashlib.md5()
+def _digest_of(path: str | os.PathLike, algorithm: str, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
@@ -194,3 +193,13 @@ def require_writable_folder(folder: str | os.PathLike, name: str) -> Path:
         raise OSError(err.errno, f"{name} {folder} is not a folder this program can write to: "
                                  f"{err.strerror or err}", str(folder)) from None
     return folder
+
+
+def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex MD5 digest of a file, read in chunks."""
+    return _digest_of(path, "md5", chunk_size)
+
+
+def sha256_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 digest of a file, read in chunks (the offline bundle's SHA256SUMS)."""
+    return _digest_of(path, "sha256", chunk_size)

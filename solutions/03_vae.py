@@ -36,15 +36,28 @@
 
 # %%
 # Setup: the same first cell in every notebook of the course (safe to re-run).
+import glob
 import importlib.util
+import os
 import subprocess
 import sys
 
-COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
+COURSE_REPO_URL = ""  # from aigc_course/config.py; empty: not published
+WHEEL_PLACES = [".", "/content", "/content/drive/MyDrive", "/content/drive/MyDrive/*"]  # beside it, uploaded, Drive
 if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is None:
-    # On Colab: install the course package. Colab's own torch already satisfies it and is not touched.
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
+    # On Colab: install the course from a wheel, else from the repository. Colab's own torch is kept.
+    wheels = [w for place in WHEEL_PLACES for w in glob.glob(os.path.join(place, "aigc_course-*.whl"))]
+    if wheels:
+        source = max(wheels, key=os.path.getmtime)  # the newest wheel
+    else:
+        source = f"aigc-course @ git+{COURSE_REPO_URL}" if COURSE_REPO_URL else None
+    if source:
+        print(f"installing the course from {source}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source])
+        importlib.invalidate_caches()
+    if importlib.util.find_spec("aigc_course") is None:
+        raise ModuleNotFoundError("The course is not installed: upload aigc_course-*.whl from your instructor "
+                                  "(Files panel, or Drive's MyDrive and mount Drive), then run this cell again.")
 
 from aigc_course.course import environment_report
 

@@ -1023,6 +1023,22 @@ CLI_CASES = [
     CliCase("evaluate", "cache_is_a_file", lambda c: (c.monkeypatch.setenv("AIGC_COURSE_DATA", str(_a_file(c))),
                                                      ["evaluate", _array(c, np.zeros((3, 28, 28), np.float32))])[1],
             "a_file.txt is a file"),
+    # grade
+    CliCase("grade", "missing_notebook", lambda c: ["grade", str(c.tmp / "nothing.ipynb")], "does not exist"),
+    CliCase("grade", "not_a_notebook", lambda c: ["grade", str(_a_file(c))], "not a notebook"),
+    CliCase("grade", "csv_under_a_file", lambda c: ["grade", str(_a_file(c)), "--csv", str(_a_file(c) / "x.csv")],
+            "a_file.txt"),
+    CliCase("grade", "json_wrong_suffix", lambda c: ["grade", str(_a_file(c)), "--json", "grades.txt"], "--json"),
+    CliCase("grade", "timeout_zero", lambda c: ["grade", str(_a_file(c)), "--timeout", "0"], "--timeout"),
+    # bundle and install-bundle
+    CliCase("bundle", "out_is_a_file", lambda c: ["bundle", str(_a_file(c))], "not an empty folder"),
+    CliCase("bundle", "missing_wheel", lambda c: ["bundle", str(c.tmp / "b"), "--wheel", str(c.tmp / "nothing.whl")],
+            "--wheel"),
+    CliCase("bundle", "mnist_not_cached", lambda c: (c.monkeypatch.setenv("AIGC_COURSE_DATA", str(c.tmp / "empty")),
+                                                    ["bundle", str(c.tmp / "b")])[1], "MNIST"),
+    CliCase("install-bundle", "missing_folder", lambda c: ["install-bundle", str(c.tmp / "nothing")], "not a folder"),
+    CliCase("install-bundle", "a_file", lambda c: ["install-bundle", str(_a_file(c))], "not a folder"),
+    CliCase("install-bundle", "no_checksums", lambda c: ["install-bundle", str(c.tmp)], "SHA256SUMS"),
     # download
     CliCase("download", "cache_is_a_file", lambda c: (c.monkeypatch.setenv("AIGC_COURSE_DATA", str(_a_file(c))),
                                                      ["download", "--from", str(c.mnist / "mnist")])[1], "a_file.txt is a file"),

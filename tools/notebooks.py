@@ -28,6 +28,7 @@ run ``build`` after editing a solution.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import sys
@@ -41,21 +42,43 @@ STUDENT = ROOT / "notebooks"
 FORMATS = "ipynb,py:percent"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
-SETUP_CELL = '''\
+def _configured_repo_url() -> str:
+    """``COURSE_REPO_URL`` from aigc_course/config.py, the one place the course's public address is set."""
+    tree = ast.parse((ROOT / "aigc_course" / "config.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "COURSE_REPO_URL" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise RuntimeError("aigc_course/config.py defines no COURSE_REPO_URL")
+
+
+SETUP_CELL = """\
 # Setup: the same first cell in every notebook of the course (safe to re-run).
+import glob
 import importlib.util
+import os
 import subprocess
 import sys
 
-COURSE_REPO_URL = "https://github.com/aigc-course/aigc-course"
+COURSE_REPO_URL = "%s"  # from aigc_course/config.py; empty: not published
+WHEEL_PLACES = [".", "/content", "/content/drive/MyDrive", "/content/drive/MyDrive/*"]  # beside it, uploaded, Drive
 if "google.colab" in sys.modules and importlib.util.find_spec("aigc_course") is None:
-    # On Colab: install the course package. Colab's own torch already satisfies it and is not touched.
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    f"aigc-course @ git+{COURSE_REPO_URL}"], check=True)
+    # On Colab: install the course from a wheel, else from the repository. Colab's own torch is kept.
+    wheels = [w for place in WHEEL_PLACES for w in glob.glob(os.path.join(place, "aigc_course-*.whl"))]
+    if wheels:
+        source = max(wheels, key=os.path.getmtime)  # the newest wheel
+    else:
+        source = f"aigc-course @ git+{COURSE_REPO_URL}" if COURSE_REPO_URL else None
+    if source:
+        print(f"installing the course from {source}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source])
+        importlib.invalidate_caches()
+    if importlib.util.find_spec("aigc_course") is None:
+        raise ModuleNotFoundError("The course is not installed: upload aigc_course-*.whl from your instructor "
+                                  "(Files panel, or Drive's MyDrive and mount Drive), then run this cell again.")
 
 from aigc_course.course import environment_report
 
-print(environment_report())'''
+print(environment_report())""" % _configured_repo_url()
 
 _CODE_BLOCK = re.compile(
     r"^(?P<indent>[ \t]*)# BEGIN SOLUTION \(Exercise (?P<id>\d+\.\d+): (?P<title>[^)\n]+)\)[ \t]*\n"
@@ -87,8 +110,15 @@ def _normalise(notebook) -> None:
 
 
 def render(py_text: str) -> tuple[str, str]:
-    """Percent text -> (normalised percent text, ipynb JSON text) of the same notebook."""
+    """Percent text -> (normalised percent text, ipynb JSON text) of the same notebook.
+
+    The first code cell becomes :data:`SETUP_CELL`, so that changing the setup cell (or the
+    repository address in aigc_course/config.py) and running ``build`` updates every notebook.
+    """
     notebook = jupytext.reads(py_text, fmt="py:percent")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if code:
+        code[0].source = SETUP_CELL
     _normalise(notebook)
     return jupytext.writes(notebook, fmt="py:percent"), jupytext.writes(notebook, fmt="ipynb")
 

@@ -12,6 +12,10 @@ always runs top to bottom. With ``AIGC_COURSE_STRICT=1`` (the test command sets 
 solution notebooks) a check that does not PASS raises :class:`ExerciseFailed` instead, so a
 broken solution cannot stay green. Tests call :meth:`Exercise.grade`, which prints nothing.
 
+With ``AIGC_COURSE_RESULTS=FILE`` every call also appends its :class:`CheckResult` to FILE as
+one JSON line (:meth:`CheckResult.to_record`); the grader (``python -m aigc_course grade``)
+sets it for each notebook it executes and reads the records back instead of scraping text.
+
 A *case* is a callable ``case(candidate, reference)`` that raises ``AssertionError`` with a
 readable message when the candidate is wrong. :func:`same_output` builds the common case
 "same result as the reference on these inputs".
@@ -20,13 +24,15 @@ readable message when the candidate is wrong. :func:`same_output` builds the com
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import torch
 
-from ..config import STRICT_ENV, is_strict
+from ..config import RESULTS_ENV, STRICT_ENV, is_strict
 
 Case = Callable[[Callable[..., Any], Callable[..., Any]], None]
 
@@ -45,9 +51,23 @@ class CheckResult:
     status: str
     message: str = ""
 
+    title: str = ""
+
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    def to_record(self) -> dict[str, str]:
+        """The result as a plain dict (one JSON line of the ``AIGC_COURSE_RESULTS`` file)."""
+        return {"exercise": self.exercise, "title": self.title, "status": self.status, "message": self.message}
+
+
+def record_result(result: CheckResult) -> None:
+    """Append ``result`` as one JSON line to the file named by ``AIGC_COURSE_RESULTS`` (if set)."""
+    path = os.environ.get(RESULTS_ENV, "").strip()
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
 
 
 def _describe(value: Any) -> str:
@@ -131,17 +151,19 @@ class Exercise:
             try:
                 case(candidate, self.reference)
             except NotImplementedError:
-                return CheckResult(self.exercise_id, NOT_ATTEMPTED, "the function still raises NotImplementedError")
+                return CheckResult(self.exercise_id, NOT_ATTEMPTED, "the function still raises NotImplementedError",
+                                   self.title)
             except AssertionError as err:
-                return CheckResult(self.exercise_id, FAIL, f"check {number}/{len(self.cases)}: {err}")
+                return CheckResult(self.exercise_id, FAIL, f"check {number}/{len(self.cases)}: {err}", self.title)
             except Exception as err:  # a crash in learner code is a failure, reported plainly
                 return CheckResult(self.exercise_id, FAIL,
-                                   f"check {number}/{len(self.cases)} raised {type(err).__name__}: {err}")
-        return CheckResult(self.exercise_id, PASS, f"all {len(self.cases)} checks passed")
+                                   f"check {number}/{len(self.cases)} raised {type(err).__name__}: {err}", self.title)
+        return CheckResult(self.exercise_id, PASS, f"all {len(self.cases)} checks passed", self.title)
 
     def __call__(self, candidate: Callable[..., Any]) -> Callable[..., Any]:
-        """Grade, print a short report, and return the function to use from here on."""
+        """Grade, record (``AIGC_COURSE_RESULTS``), print a short report, return the function to use from here on."""
         result = self.grade(candidate)
+        record_result(result)
         if not result.passed and is_strict():
             raise ExerciseFailed(f"{self.label}: {result.status}: {result.message} "
                                  f"({STRICT_ENV} is set, so a check that does not pass stops the notebook)")

@@ -12,6 +12,8 @@ module         commands
 =============  ==========================================================
 ``data``       ``download``
 ``models``     ``train``, ``sample``, ``evaluate`` (chapter 05's GANs)
+``grading``    ``grade`` (instructors: run learners' notebooks, report exercises)
+``bundle``     ``bundle``, ``install-bundle`` (instructors: a room without network)
 =============  ==========================================================
 """
 
@@ -22,7 +24,7 @@ import sys
 from typing import Callable, NoReturn, Sequence
 
 from .. import __version__
-from . import data, models
+from . import bundle, data, grading, models
 from .common import CommandError, expected_failure
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
@@ -30,6 +32,8 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     **data.COMMANDS,
     **models.COMMANDS,
+    **grading.COMMANDS,
+    **bundle.COMMANDS,
 }
 
 
