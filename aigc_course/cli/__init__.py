@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = expected_failure(err)
         if message is None:
             raise
-        lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+        lines = [line.strip() for line in message.splitlines() if line.strip()]  # quoted input keeps its spacing
         one_line = "; ".join(line.rstrip(".") if len(lines) > 1 else line for line in lines)
         print(f"error: {one_line}", file=sys.stderr)
         return 2
