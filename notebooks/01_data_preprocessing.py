@@ -29,7 +29,7 @@
 #    scored on MNIST with corruption we plant ourselves;
 # 3. normalization: three scalings with exact inverses, and why the statistics come from the training split only;
 # 4. augmentation: batched, seeded shifts, rotations, flips and noise, and why a flip is wrong for digits;
-# 5. overfitting: a classifier trained on 1,000 digits, with and without augmentation;
+# 5. overfitting: a classifier trained on a small subset (1,000 digits with the full budget), with and without augmentation;
 # 6. cross-validation: a leak-free, stratified k-fold split and the accuracy's mean ± standard deviation.
 #
 # Exercises 1.1-1.4 are along the way.
@@ -199,7 +199,7 @@ cleaning_scores = scores
 
 # %% [markdown]
 # The table says how many of each planted problem were caught. Some clean digits are flagged too: the
-# next cell shows them and prints which check flagged each one. Look at them before deciding anything:
+# next cell counts them by the check that flagged them and shows them. Look at them before deciding anything:
 # they are genuine digits (we planted nothing in them), only unusual ones. That is why the cleaner
 # reports instead of deleting. The histogram shows the outlier score behind the outlier test,
 # computed with *your* `robust_z`: the largest $|z|$ over three features (ink, roughness, roughness per
@@ -475,13 +475,13 @@ fig.tight_layout()
 #
 # * **Without augmentation** the training accuracy climbs to (nearly) 100% and the training loss keeps
 #   falling towards zero, while the test accuracy levels off well below: the gap between the two curves is
-#   the overfitting. The network has memorized its 1,000 digits, including details that do not carry over.
+#   the overfitting. The network has memorized its training digits, including details that do not carry over.
 # * **With augmentation** the training loss stays higher (each epoch shows new variants, which cannot all be
 #   memorized) and the network has to rely on what every shifted and rotated 3 has in common. The test curve
 #   ends higher and the gap is smaller.
 #
 # Augmentation did not add information that was not there: it told the network which changes do *not*
-# matter (a small shift or rotation), which is exactly what 1,000 examples cannot show on their own.
+# matter (a small shift or rotation), which is exactly what a thousand examples cannot show on their own.
 #
 # ### Is the difference real? · 差异是否显著？
 #

@@ -512,7 +512,7 @@ for row in vanishing:
     print(f"{row.shift:6.2f} {row.jsd:9.5f} {math.log(2) - row.jsd:12.2e} {row.jsd_slope:12.2e} {row.wasserstein:5.2f} "
           f"{row.minimax_gradient:13.2e} {row.non_saturating_gradient:14.2f} {row.mean_d_on_fakes:14.2e}")
 far = vanishing[-1]
-print(f"at theta = {far.shift:g} (= {far.shift / ring.std:.0f} s): JSD = log 2 - {math.log(2) - far.jsd:.1e}, "
+print(f"at theta = {far.shift:g} ({far.shift / ring.std:.0f} standard deviations): JSD = log 2 - {math.log(2) - far.jsd:.1e}, "
       f"minimax gradient {far.minimax_gradient:.1e}; W1 still has slope 1")
 
 # %% [markdown]
@@ -553,6 +553,12 @@ print(f"WGAN-GP, {wgan_config.steps} generator steps in {wgan_run.seconds:.1f} s
 print("share of samples per mode:", [f"{100 * share:.1f}%" for share in wc.mode_shares])
 snapshot_row(wgan_run, 5, title="WGAN-GP (surface: sigmoid of the critic's score)")
 plt.show()
+display(Markdown(
+    f"Measured: WGAN-GP covered **{wc.modes_covered}/8** modes with **{100 * wc.high_quality_share:.1f}%** of its samples "
+    f"within 3σ; the first run (original loss, 1 D-step per G-step) {c.modes_covered}/8 and "
+    f"{100 * c.high_quality_share:.1f}%. Each WGAN-GP step costs {wgan_run.seconds / wgan_config.steps * 1000:.1f} ms "
+    f"against {run.seconds / config.steps * 1000:.1f} ms: five critic updates, each with a second backward pass "
+    f"for the penalty."))
 
 # %% [markdown]
 # ## 8. Closing note · 小结
