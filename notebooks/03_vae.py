@@ -653,9 +653,10 @@ for name, images in judged.items():
     judgement[name] = (float(probs.max(1).values.mean()), inception_score(probs))
     print(f"{name:31s}: classifier confidence {judgement[name][0]:.3f}, IS {judgement[name][1]:.2f}")
 for name, model, result in (("beta = 0", autoencoder, ae_result), ("beta = 1", beta_models[1.0], beta_results[1.0])):
-    codes = encode_mean(model, test_x)[0]
+    codes, logvars = encode_mean(model, test_x)
     print(f"{name}: test reconstruction {result['reconstruction']:.2f} nats; codes mu(x): mean |mean| "
-          f"{codes.mean(0).abs().mean():.2f}, mean std {codes.std(0).mean():.2f} per dimension (prior: 0 and 1)")
+          f"{codes.mean(0).abs().mean():.2f}, mean std {codes.std(0).mean():.2f} per dimension (prior: 0 and 1); "
+          f"encoder's sigma: median {logvars.mul(0.5).exp().median():.3f}")
 prior_samples_figure({"beta = 0 (autoencoder)": autoencoder, "beta = 1 (VAE)": beta_models[1.0]}, n=36)
 plt.show()
 
