@@ -28,7 +28,9 @@
 # 4. one correct training step: *detach* the fakes for $D$, *freeze* $D$ for $G$ (Exercise 2.3);
 # 5. what the article's §3.1 steps and §5 Keras code get wrong;
 # 6. a 2-D playground: a ring of 8 Gaussians learned in seconds, the discriminator's decision surface
-#    over training, a mode-coverage metric, and a run that suffers **mode collapse (模式崩溃)**.
+#    over training, a mode-coverage metric, and a run that suffers **mode collapse (模式崩溃)**;
+# 7. why the original GAN's gradient vanishes when the distributions do not overlap, and a fix,
+#    WGAN-GP, trained on the same ring.
 #
 # Chapter 05 trains a GAN on MNIST with the functions built here.
 
