@@ -67,7 +67,9 @@ print(environment_report())
 # %% [markdown]
 # ## 1. The environment · 开发环境搭建 (article §5.1)
 #
-# > **⚠️ Errata · 勘误 (article §5.1).** The article asks for "Python 3.6 or later" and TensorFlow. Current
+# > **⚠️ Errata · 勘误 (article §5.1).** The article: 「确保已安装Python 3.6及以上版本」 and
+# > `pip install tensorflow`, `pip install numpy pandas matplotlib` ("make sure Python 3.6 or later is
+# > installed"). Current
 # > TensorFlow releases need a much newer Python (3.6 reached its end of life in December 2021), and
 # > the snippet also imports `tensorflow_addons`, which is not in the install steps and has itself
 # > reached its end of life. `pandas` is installed but never used. This course uses PyTorch: the
@@ -111,20 +113,21 @@ print("trained GANs are cached in", data_dir() / "models" / "mnist_gan")
 # | 2 | `from tensorflow_addons.layers import GaussianNoise` | TensorFlow Addons has no such layer (and is end-of-life) | `tf.keras.layers.GaussianNoise`; in PyTorch a 5-line module (below) |
 # | 3 | `mnist_data.next_batch(batch_size)` | `mnist_data` is never defined (`next_batch` was TensorFlow 1's tutorial helper) | load MNIST, **scale to [-1, 1]** to match the tanh output, shuffle each epoch |
 # | 4 | `for _ in range(batch_size):` inside each epoch | 128 steps per "epoch", unrelated to the 60,000 images | one step per mini-batch: `range(60000 // batch_size)` |
-# | 5 | `epochs = 10000` | with bug 4, 1.28 million steps, printing every 128 | an epoch is one pass over the data; a few dozen suffice |
+# | 5 | `epochs = 10000` | with bug 4, 10,000 × 128 = 1.28 million iterations of the inner loop, each with three `train_on_batch` calls (two for D, one for G), printing every 128 | an epoch is one pass over the data; a few dozen suffice |
 # | 6 | `generator.compile(loss='binary_crossentropy', ...)` then `generator.train_on_batch(noise, np.ones((batch_size, 1)))` | the targets' shape `[128, 1]` does not match the generator's output `[128, 28, 28, 1]`; and even with matching shapes this would push **pixels** toward 1 without ever asking the discriminator: not a GAN | train G **through** D: `gan.train_on_batch(noise, ones)`, i.e. minimize $-\log D(G(z))$ |
 # | 7 | `gan = build_gan(generator, discriminator)` | built, never compiled, never used | compile it after `discriminator.trainable = False`, and use it for the G-step (fix 6) |
 # | 8 | no `discriminator.trainable = False` | if `gan` were trained, D's weights would move to call fakes real | freeze D inside the combined model (PyTorch: only G's optimizer steps) |
 # | 9 | `Dense(1, activation='sigmoid')` + `binary_crossentropy` | works in Keras, but log(sigmoid) underflows for confident D | output logits; the sigmoid lives in the loss (`binary_cross_entropy_with_logits`, chapter 02) |
 # | 10 | `generator.predict(noise)` in the inner loop | correct but slow (a new graph call per step) | call the model directly |
-# | 11 | `generator.save('generator.h5')` once, at the very end | a crash loses everything; `.h5` is Keras's legacy format | checkpoint both networks, optimizers, epoch and RNG each epoch, atomically (section 8) |
+# | 11 | `generator.save('generator.h5')` once, at the very end | a crash loses everything; `.h5` is Keras's legacy format | checkpoint both networks, optimizers, epoch and RNG each epoch, atomically (Section 8) |
 #
-# > **⚠️ Errata · 勘误 (article §5.3).** The walk-through says the `GaussianNoise` layer "adds Gaussian
-# > noise to the input noise to increase the diversity of generated images". It sits *after* the first
+# > **⚠️ Errata · 勘误 (article §5.3).** The article: 「GaussianNoise层用于为输入噪声添加高斯噪声，以增加生成图像的多样性」
+# > ("the GaussianNoise layer adds Gaussian noise to the input noise to increase the diversity of
+# > generated images") and 「通过上述代码，我们可以生成高质量的手写数字图像」 ("with the code above we can
+# > generate high-quality handwritten digit images"). The layer sits *after* the first
 # > dense layer (it perturbs hidden activations, not the input), and Keras applies it **only in
 # > training**, so it adds no diversity to generated images at all: it is a mild regularizer.
-# > The closing claim that the code "generates high-quality handwritten digit images" is never
-# > measured; section 5 measures it.
+# > The closing claim of high quality is never measured; Section 5 measures it.
 #
 # **The article's generator step, run.** Row 6 says what `generator.train_on_batch(noise, ones)` would do
 # once the shapes match; here it is, run. `article_generator_step` trains the article's generator
@@ -232,7 +235,7 @@ print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)
 # after each epoch: if they went to 1 and 0 and stayed there, the discriminator would have won and
 # the generator would get no useful gradient. If the run folder already holds a checkpoint with enough
 # epochs, nothing is trained (load-or-train), so a workshop can pre-train with the command line
-# (section 9).
+# (Section 9).
 
 # %%
 from aigc_course.gan import load_sample_grid, run_folder
@@ -330,7 +333,7 @@ for name, speed in speeds.items():
 # ### The improved model: a wide MLP GAN with a fast step and a moving average · 改进的多层感知机GAN
 #
 # The course's candidate against the DCGAN is a multilayer perceptron (多层感知机) GAN, built so that
-# every choice pays for itself in images per second or in quality per update (section 6.2 trains the
+# every choice pays for itself in images per second or in quality per update (Section 6.2 trains the
 # DCGAN for the same wall-clock time and lets the measurements pick the winner):
 #
 # - **A fast step.** Dense layers are large matrix multiplications, which a CPU runs near its peak; the
