@@ -25,14 +25,15 @@
 # 2. builds **our own evaluation** (评估): a digit classifier the course trains, and with it an
 #    Inception-style score, the class histogram, a Frechet distance and a memorization check, each shown
 #    beside the same figure for real digits;
-# 3. trains the port and an **improved model** on the same CPU budget, with a progress bar, loss
-#    curves, a sample grid per epoch and checkpoints that survive an interruption;
+# 3. trains the port and an **improved model**, with a progress bar, loss curves, a sample grid per
+#    epoch and checkpoints that survive an interruption, then a **DCGAN for the same training time** as
+#    the improved model, so that the measurements decide which architecture wins;
 # 4. explores the trained generator with widgets, and shows the command line that does all of it
 #    outside a notebook.
 #
 # Budgets: students get the full budget by default: 40 epochs for each GAN, which is under 10 minutes
-# of training for the improved model on a 2-core CPU and a few minutes for the port, plus a few minutes
-# the first time for the evaluation classifier. `AIGC_COURSE_FAST=1` shrinks everything for tests.
+# of training for the improved model on a 2-core CPU and a few minutes for the port, the same time again
+# for the DCGAN, plus a few minutes the first time for the evaluation classifier. `AIGC_COURSE_FAST=1` shrinks everything for tests.
 # Trained models are cached, so a second run loads them instead of training again.
 
 # %%
@@ -180,13 +181,14 @@ print("training settings:", MODELS["gan"])
 # - **Inception-style score** (IS): $\exp\big(\frac1N \sum_i \mathrm{KL}(p(y\mid x_i)\,\|\,p(y))\big)$ with the
 #   marginal $p(y) = \frac1N\sum_i p(y\mid x_i)$. It equals $\exp(H(y) - \mathbb E_x H(y\mid x))$: high when every
 #   image is confidently one digit (low $H(y\mid x)$) **and** all ten digits occur equally (high $H(y)$).
-#   At most 10; 1 when every image gets the same distribution. (The original uses an ImageNet Inception
-#   network; on MNIST a digit classifier plays its role.)
+#   At most 10; 1 when every image gets the same distribution. (The original, Salimans et al., 2016, uses an
+#   ImageNet Inception network; on MNIST a digit classifier plays its role.)
 # - **Class histogram**: the share of images the classifier assigns to each digit. A generator that
 #   skips digits (mode collapse, 模式崩溃) shows gaps.
 # - **Frechet distance** (FD) between Gaussians fitted to the classifier's 128 penultimate features of
 #   generated and of real test images: $\lVert\mu_g-\mu_r\rVert^2 + \mathrm{Tr}(\Sigma_g+\Sigma_r-2(\Sigma_g\Sigma_r)^{1/2})$.
-#   Lower is better; real training images give the floor.
+#   Lower is better; real training images give the floor. (Heusel et al., 2017, introduced it with
+#   Inception features, as the FID.)
 # - **Nearest training neighbour** in pixel space: a generator that memorized its training set would
 #   produce images much closer to training images than real *test* digits are.
 
@@ -295,10 +297,11 @@ plt.show()
 # %% [markdown]
 # ## 6. A better model on the same CPU · 改进模型
 #
-# Which architecture wins depends on what a training step costs. Convolutions are the natural choice for
-# images (a DCGAN, below), but on a CPU a convolutional GAN's step is far slower per image than a step of
-# dense layers, and within a fixed budget the number of epochs that fit matters more. The cell below
-# **measures** the images per second of one training step of each model on this machine.
+# Which architecture wins can depend on what a training step costs. Convolutions are the natural choice for
+# images (a DCGAN, below), but on a CPU a convolutional step can be much slower per image than a step of
+# dense layers, and within a fixed budget the number of epochs that fit may matter more than the
+# architecture (Section 6.2 tests exactly that). The cell below **measures** the images per second of one
+# training step of each model on this machine.
 #
 # **Exercise 5.2.** The DCGAN generator doubles the resolution with *up-blocks*: a transposed
 # convolution with kernel 4, stride 2, padding 1 (output size $(H-1)\cdot 2 - 2 + 4 = 2H$), no bias
@@ -341,18 +344,19 @@ for name, speed in speeds.items():
 #   more epochs. Adam's *fused* kernel updates all parameters in one pass instead of one tensor at a
 #   time; the cell after the training measures what that is worth here.
 # - **Capacity where it pays.** The generator is wide, 100 → 256 → 512 → 1024 → 784 with batch normalization
-#   (批归一化) after each hidden layer, which keeps every layer's inputs well scaled so it learns fast.
-#   The discriminator is smaller, 784 → 512 → 256 → 1: cheaper per step, and less prone to overpower
+#   (批归一化) after each hidden layer, which keeps every layer's inputs well scaled.
+#   The discriminator is smaller, 784 → 512 → 256 → 1: cheaper per step, and meant not to overpower
 #   the generator.
 # - **Discriminator regularization.** Dropout 0.3, and a *minibatch standard deviation* feature: the
 #   last layer also sees how much the batch's features vary, so a generator that repeats itself is easy
-#   to catch. This is cheap protection against mode collapse (模式崩溃).
-# - **The learning-rate balance.** 4e-4 for both networks: with batch normalization in G the larger rate
-#   is stable, and on a CPU the number of updates, not their size, is what the budget limits.
+#   to catch: a cheap guard against mode collapse (模式崩溃) (Karras et al., 2018).
+# - **The learning-rate balance.** 4e-4 for both networks, twice the DCGAN's usual 2e-4: on a CPU the
+#   budget limits the number of updates, so each may do more (the curves below show whether it stayed stable).
 # - **A moving average of the generator (EMA).** After every step,
 #   $\theta_{\text{EMA}} \leftarrow 0.999\,\theta_{\text{EMA}} + 0.001\,\theta$; samples come from $\theta_{\text{EMA}}$, which averages
 #   away the oscillation of the adversarial game. The averaged weights never ran forward, so before sampling
-#   their batch-norm statistics are re-estimated on 10,000 noise vectors (`recalibrate_batch_norm`).
+#   their batch-norm statistics are re-estimated on 10,000 noise vectors (`recalibrate_batch_norm`; fewer
+#   when the training set is smaller, as in fast mode).
 #
 # The loss is the same non-saturating loss and the step the same `gan_training_step` as the port's.
 
