@@ -191,8 +191,8 @@ print("lowest hidden-pixel error:", "; ".join(f"{kind}: {name}" for kind, name i
 # that best explains each noisy picture. Which likelihood? The VAE was trained with a Bernoulli decoder, and
 # under it a noisy grey background reads as faint ink everywhere. The corruption is Gaussian noise, so a
 # better data term is $\sum_j (\tilde x_j - \sigma(\ell_j(z)))^2 / 2s^2$ (`gaussian_nll(s)`). But it is not the
-# noise's exact likelihood: the noisy pixels were **clipped** to $[0, 1]$, and most MNIST pixels are 0, so
-# about half of them land exactly on 0 (the cell prints how many). The exact likelihood of
+# noise's exact likelihood: the noisy pixels were **clipped** to $[0, 1]$. A pixel that was 0 lands exactly on 0
+# with probability 1/2, and most MNIST pixels are 0 (the table prints the share clipped). The exact likelihood of
 # $\tilde x = \operatorname{clip}(x + s\varepsilon, 0, 1)$ with decoder mean $\mu$ is a *censored* Gaussian: the
 # probability $\Phi(-\mu/s)$ for a pixel at exactly 0, $\Phi((\mu - 1)/s)$ at exactly 1, and the Gaussian
 # density in between (`clipped_gaussian_nll(s)`). All three are tried; the error is measured on all pixels
