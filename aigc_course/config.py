@@ -173,7 +173,7 @@ _FAST: dict[str, Any] = {
     "gan": GanBudget(toy_steps=300, collapse_steps=150, dstar_steps=1000),
     "vae": VaeBudget(epochs=2, mlp_epochs=3, train_subset=6000, test_subset=1000, latent2d_epochs=3,
                      beta_epochs=2, iwae_images=100, iwae_k=20),
-    "attention": AttentionBudget(reverse_steps=100, sort_steps=100, test_size=500, saturation_trials=300,
+    "attention": AttentionBudget(reverse_steps=60, sort_steps=60, test_size=500, saturation_trials=300,
                                  cost_max_length=256),
     "mnist_gan": MnistGanBudget(epochs=1, port_epochs=1, train_subset=1024, eval_samples=500, nn_queries=200,
                                 classifier_subset=6000, classifier_epochs=1, speed_steps=2, reference_images=2000,

@@ -354,7 +354,7 @@ plot_saturation(stats, n_keys=16);
 # trace of the softmax Jacobian) for 0 as $d$ grows; with it both stay close to their values at $d = 1$ (compare the printed rows).
 # That is the whole reason for the "scaled" in scaled dot-product attention (Vaswani et al., 2017).
 #
-# ## 5. Learned projections, multi-head attention, the causal mask · 查询/键/值、多头注意力、因果掩码
+# ## 5. Learned projections, multi-head attention, masks, cross-attention · 查询/键/值、多头注意力、掩码、交叉注意力
 #
 # The article compares the inputs with themselves. A real layer first maps each input $x_i$ to three
 # vectors with learned matrices: a **query** (查询) $q_i = x_i W_Q$ (what am I looking for?), a **key**
@@ -391,82 +391,6 @@ expected, expected_weights = torch_mha(mha_x, mha_x, mha_x, average_attn_weights
 got, got_weights = ours(mha_x)
 print(f"max |ours - nn.MultiheadAttention|: output {(got - expected).abs().max():.1e}, "
       f"weights {(got_weights - expected_weights).abs().max():.1e}; weights shape {list(got_weights.shape)} = [B, H, Lq, Lk]")
-
-# %% [markdown]
-# **Splitting and merging heads.** Inside multi-head attention the projected queries `[B, L, d]` are cut
-# into $H$ heads of $d_h = d/H$ features: head $h$ owns features $h\,d_h, \dots, (h+1)\,d_h - 1$ of
-# every position (PyTorch's layout), and each head attends on its own. Afterwards the heads' outputs
-# are put back side by side, the exact inverse, before $W_O$.
-#
-# **Exercise 4.4 (splitting heads).** Complete `split_heads(x, n_heads)`: `[B, L, d]` -> `[B, H, L, d/H]`;
-# raise `ValueError` when `d` is not divisible by `n_heads`.
-#
-# **Exercise 4.5 (merging heads).** Complete `merge_heads(x)`: `[B, H, L, d_h]` -> `[B, L, H * d_h]`, so
-# that `merge_heads(split_heads(x, H))` gives `x` back.
-
-# %%
-def split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
-    """[B, L, d] -> [B, H, L, d / H]; head h holds features h * d/H .. (h + 1) * d/H - 1 of each position."""
-    # Hint: reshape to [B, L, H, d/H] first (that keeps each head's features together), then swap L and H.
-    # BEGIN SOLUTION (Exercise 4.4: splitting heads)
-    batch, length, d = x.shape
-    if d % n_heads:
-        raise ValueError(f"d={d} is not divisible by n_heads={n_heads}")
-    return x.reshape(batch, length, n_heads, d // n_heads).transpose(1, 2)
-    # END SOLUTION
-
-
-def merge_heads(x: torch.Tensor) -> torch.Tensor:
-    """[B, H, L, d_h] -> [B, L, H * d_h], the inverse of split_heads."""
-    # Hint: undo the two steps of split_heads in reverse order (reshape needs L next to the batch again).
-    # BEGIN SOLUTION (Exercise 4.5: merging heads)
-    batch, n_heads, length, d_head = x.shape
-    return x.transpose(1, 2).reshape(batch, length, n_heads * d_head)
-    # END SOLUTION
-
-
-# %%
-from aigc_course.attention import multi_head_attention
-from aigc_course.checks.attention import check_merge_heads, check_split_heads
-
-split_heads = check_split_heads(split_heads)
-merge_heads = check_merge_heads(merge_heads)
-written_out, _ = multi_head_attention(ours, mha_x, split=split_heads, merge=merge_heads)
-print(f"multi-head attention written out with your split_heads/merge_heads: max |difference| from "
-      f"nn.MultiheadAttention {(written_out - expected).abs().max():.1e}")
-
-# %% [markdown]
-# **Padding (填充) and key-padding masks.** Sequences in a batch rarely have the same length; the short ones
-# are padded to the longest with a dummy token. Nothing should attend to the padding, so the mask for a
-# sequence of length $n$ allows keys $1..n$ only, for every query: `key_padding_mask(lengths, L)` gives
-# `[B, 1, L]`, which broadcasts over queries and heads. (`nn.MultiheadAttention`'s `key_padding_mask` is
-# `[B, L]` with the opposite convention, True = padding.) The test: change what the padding holds and the
-# outputs at the real positions must not move.
-#
-# **Cross-attention (交叉注意力).** Nothing forces the queries and the keys to come from the same sequence.
-# With queries from one sequence ($L_q$ positions) and keys and values from another ($L_k$ positions), the
-# weights are $L_q \times L_k$ and each output is an average of the *other* sequence's values: this is how
-# a translation model's decoder reads the encoded source sentence, or an image generator reads a prompt.
-
-# %%
-from aigc_course.attention import key_padding_mask
-
-lengths = [7, 4, 2]
-padding = key_padding_mask(lengths, 7)                       # [3, 1, 7], True = a real token
-refilled = mha_x.clone()
-refilled[~padding[:, 0]] = torch.randn(int((~padding).sum()), 16)  # new content at the padded positions only
-with torch.no_grad():
-    before, _ = ours(mha_x, mask=padding)
-    after, _ = ours(refilled, mask=padding)
-    torch_padded, _ = torch_mha(mha_x, mha_x, mha_x, key_padding_mask=~padding[:, 0])
-real = padding[:, 0]
-print(f"lengths {lengths}: max change at real positions when the padding changes {(after - before)[real].abs().max():.1e}; "
-      f"vs nn.MultiheadAttention(key_padding_mask) {(before - torch_padded)[real].abs().max():.1e}")
-source = torch.randn(3, 5, 16)                               # another sequence: 5 positions
-cross, cross_weights = ours(mha_x, source, source)          # queries from mha_x, keys and values from source
-torch_cross, _ = torch_mha(mha_x, source, source)
-print(f"cross-attention: queries {list(mha_x.shape)}, keys/values {list(source.shape)} -> output {list(cross.shape)}, "
-      f"weights {list(cross_weights.shape)}; max |ours - nn.MultiheadAttention| {(cross - torch_cross).abs().max():.1e}")
 
 # %% [markdown]
 # A model that **generates** a sequence one element at a time must not peek at elements it has not
@@ -536,6 +460,83 @@ our_out, our_weights = ours(masked_x, mask=mask)
 print("nn.MultiheadAttention, query 3:", torch_out[0, 2, :4].tolist(), "...")
 print("ours, query 3 weights:", our_weights[0, :, 2].sum(-1).tolist(), "(per head);",
       f"output equals W_O's bias: {torch.allclose(our_out[0, 2], ours.w_o.bias)}")
+
+# %% [markdown]
+# **Splitting and merging heads.** Inside multi-head attention the projected queries `[B, L, d]` are cut
+# into $H$ heads of $d_h = d/H$ features: head $h$ owns features $h\,d_h, \dots, (h+1)\,d_h - 1$ of
+# every position (PyTorch's layout), and each head attends on its own. Afterwards the heads' outputs
+# are put back side by side, the exact inverse, before $W_O$.
+#
+# **Exercise 4.4 (splitting heads).** Complete `split_heads(x, n_heads)`: `[B, L, d]` -> `[B, H, L, d/H]`;
+# raise `ValueError` when `d` is not divisible by `n_heads`.
+#
+# **Exercise 4.5 (merging heads).** Complete `merge_heads(x)`: `[B, H, L, d_h]` -> `[B, L, H * d_h]`, so
+# that `merge_heads(split_heads(x, H))` gives `x` back.
+
+# %%
+def split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """[B, L, d] -> [B, H, L, d / H]; head h holds features h * d/H .. (h + 1) * d/H - 1 of each position."""
+    # Hint: reshape to [B, L, H, d/H] first (that keeps each head's features together), then swap L and H.
+    # BEGIN SOLUTION (Exercise 4.4: splitting heads)
+    batch, length, d = x.shape
+    if d % n_heads:
+        raise ValueError(f"d={d} is not divisible by n_heads={n_heads}")
+    return x.reshape(batch, length, n_heads, d // n_heads).transpose(1, 2)
+    # END SOLUTION
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """[B, H, L, d_h] -> [B, L, H * d_h], the inverse of split_heads."""
+    # Hint: undo the two steps of split_heads in reverse order (reshape needs L next to the batch again).
+    # BEGIN SOLUTION (Exercise 4.5: merging heads)
+    batch, n_heads, length, d_head = x.shape
+    return x.transpose(1, 2).reshape(batch, length, n_heads * d_head)
+    # END SOLUTION
+
+
+# %%
+from aigc_course.attention import multi_head_attention
+from aigc_course.checks.attention import check_split_heads
+from aigc_course.checks.attention import check_merge_heads
+
+split_heads = check_split_heads(split_heads)
+merge_heads = check_merge_heads(merge_heads)
+written_out, _ = multi_head_attention(ours, mha_x, split=split_heads, merge=merge_heads)
+print(f"multi-head attention written out with your split_heads/merge_heads: max |difference| from "
+      f"nn.MultiheadAttention {(written_out - expected).abs().max():.1e}")
+
+# %% [markdown]
+# **Padding (填充) and key-padding masks.** Sequences in a batch rarely have the same length; the short ones
+# are padded to the longest with a dummy token. Nothing should attend to the padding, so the mask for a
+# sequence of length $n$ allows keys $1..n$ only, for every query: `key_padding_mask(lengths, L)` gives
+# `[B, 1, L]`, which broadcasts over queries and heads. (`nn.MultiheadAttention`'s `key_padding_mask` is
+# `[B, L]` with the opposite convention, True = padding.) The test: change what the padding holds and the
+# outputs at the real positions must not move.
+#
+# **Cross-attention (交叉注意力).** Nothing forces the queries and the keys to come from the same sequence.
+# With queries from one sequence ($L_q$ positions) and keys and values from another ($L_k$ positions), the
+# weights are $L_q \times L_k$ and each output is an average of the *other* sequence's values: this is how
+# a translation model's decoder reads the encoded source sentence, or an image generator reads a prompt.
+
+# %%
+from aigc_course.attention import key_padding_mask
+
+lengths = [7, 4, 2]
+padding = key_padding_mask(lengths, 7)                       # [3, 1, 7], True = a real token
+refilled = mha_x.clone()
+refilled[~padding[:, 0]] = torch.randn(int((~padding).sum()), 16)  # new content at the padded positions only
+with torch.no_grad():
+    before, _ = ours(mha_x, mask=padding)
+    after, _ = ours(refilled, mask=padding)
+    torch_padded, _ = torch_mha(mha_x, mha_x, mha_x, key_padding_mask=~padding[:, 0])
+real = padding[:, 0]
+print(f"lengths {lengths}: max change at real positions when the padding changes {(after - before)[real].abs().max():.1e}; "
+      f"vs nn.MultiheadAttention(key_padding_mask) {(before - torch_padded)[real].abs().max():.1e}")
+source = torch.randn(3, 5, 16)                               # another sequence: 5 positions
+cross, cross_weights = ours(mha_x, source, source)          # queries from mha_x, keys and values from source
+torch_cross, _ = torch_mha(mha_x, source, source)
+print(f"cross-attention: queries {list(mha_x.shape)}, keys/values {list(source.shape)} -> output {list(cross.shape)}, "
+      f"weights {list(cross_weights.shape)}; max |ours - nn.MultiheadAttention| {(cross - torch_cross).abs().max():.1e}")
 
 # %% [markdown]
 # ## 6. Position, and a task learned with attention: reversing · 位置编码与序列反转
