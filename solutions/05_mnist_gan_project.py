@@ -142,7 +142,7 @@ from aigc_course.gan import article_generator_step
 article_step = article_generator_step(BUDGET.article_g_steps, device=device)
 h = article_step.history
 for i in sorted({0, len(h["train/step"]) // 2, len(h["train/step"]) - 1}):
-    print(f"step {h['train/step'][i]:>4}: loss {h['train/loss'][i]:.3f}, mean pixel {h['train/mean_pixel'][i]:+.3f} "
+    print(f"step {int(h['train/step'][i]):>4}: loss {h['train/loss'][i]:.3f}, mean pixel {h['train/mean_pixel'][i]:+.3f} "
           f"(tanh range [-1, 1]), pixels above 0.9: {h['train/white_share'][i]:.1%}, "
           f"spread across noise vectors {h['train/spread'][i]:.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 2.8))
