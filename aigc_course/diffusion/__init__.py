@@ -18,6 +18,10 @@
   (``.sample(n, steps, y, guidance)`` -> digits in [0, 1]), checkpoints of kind ``"diffusion"``
   (:func:`save_diffusion`, :func:`load_diffusion`) and the cache :func:`load_or_train_diffusion`.
 
+* ``evaluate`` - :func:`score_samples` (IS, FD, class shares via :mod:`aigc_course.evaluation`, sampling
+  seconds), :func:`guidance_sweep` (requested-class accuracy and diversity per guidance scale),
+  :func:`requested_accuracy`, :func:`within_class_diversity`, :func:`sampling_seconds`.
+
 Cache files: ``load_or_train_diffusion(recipe)`` keeps each trained recipe in
 ``data_dir()/models/diffusion/<method>-<first 10 hex of sha1(json of recipe.to_dict(), sorted keys)>.pt``
 (:func:`cache_path`); the same recipe (e.g. ``budget("diffusion")``'s) finds the same file.
@@ -36,13 +40,15 @@ from .samplers import (Trajectory, ddim_sample, ddim_step, ddpm_sample, euler_st
                        sample_in_batches, samples_to_unit)
 from .training import DiffusionRun, train_diffusion
 from .latent import ConvAutoencoder, VelocityMLP, decode_latents, encode_images, train_autoencoder
-from .recipes import (METHODS, Recipe, TrainedDiffusion, cache_path, load_diffusion, load_or_train_diffusion,
+from .recipes import (METHODS, Recipe, budget_recipe, TrainedDiffusion, cache_path, load_diffusion, load_or_train_diffusion,
                       save_diffusion, train_recipe, training_digits, with_budget)
+from .evaluate import guidance_sweep, requested_accuracy, sampling_seconds, score_samples, within_class_diversity
 
 __all__ = ["NoiseSchedule", "q_sample", "simulate_forward_chain", "OBJECTIVES", "ddpm_loss", "drop_labels",
            "flow_matching_loss", "ResBlock", "UNet", "sinusoidal_embedding", "Trajectory", "ddim_sample",
            "ddim_step", "ddpm_sample", "euler_step", "flow_sample", "guided_prediction", "sample_in_batches",
            "samples_to_unit", "DiffusionRun", "train_diffusion", "ConvAutoencoder", "VelocityMLP", "decode_latents",
-           "encode_images", "train_autoencoder", "METHODS", "Recipe", "TrainedDiffusion", "cache_path",
+           "encode_images", "train_autoencoder", "METHODS", "Recipe", "budget_recipe", "TrainedDiffusion", "cache_path",
            "load_diffusion", "load_or_train_diffusion", "save_diffusion", "train_recipe", "training_digits",
-           "with_budget"]
+           "with_budget", "guidance_sweep", "requested_accuracy", "sampling_seconds", "score_samples",
+           "within_class_diversity"]

@@ -31,7 +31,7 @@ from .samplers import ddim_sample, flow_sample, sample_in_batches, samples_to_un
 from .schedules import NoiseSchedule
 from .training import train_diffusion
 from .unet import UNet
-from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from ..checkpoints import CheckpointError, check_optimizer_state, load_checkpoint, load_state, save_checkpoint
 from ..config import data_dir, get_device
 from ..data import images_to_symmetric
 from ..evaluation.metrics import load_mnist_cached
@@ -109,6 +109,7 @@ class TrainedDiffusion:
     images_seen: int
     epochs: int
     raw_model: nn.Module | None = None
+    optimizer_state: dict | None = None  # set by load_diffusion when the file holds one (a resumable run)
 
     @property
     def schedule(self) -> NoiseSchedule | None:
@@ -162,11 +163,14 @@ def train_recipe(recipe: Recipe, device: torch.device | str | None = None, progr
                             run.images_seen, run.epochs, raw_model=run.model)
 
 
-def save_diffusion(path: str | Path, trained: TrainedDiffusion) -> Path:
-    """Write a trained recipe as a course checkpoint of kind ``"diffusion"`` (atomically)."""
+def save_diffusion(path: str | Path, trained: TrainedDiffusion, optimizer: torch.optim.Optimizer | None = None) -> Path:
+    """Write a trained recipe as a course checkpoint of kind ``"diffusion"`` (atomically); with the
+    ``optimizer`` of the raw model when the run may be resumed."""
     if not isinstance(trained, TrainedDiffusion):
         raise TypeError(f"trained must be a TrainedDiffusion, got {type(trained).__name__}")
     states = {"model": trained.model.state_dict()}
+    if optimizer is not None:
+        states["optimizer"] = optimizer.state_dict()
     if trained.raw_model is not None:
         states["raw_model"] = trained.raw_model.state_dict()
     if trained.autoencoder is not None:
@@ -200,10 +204,17 @@ def load_diffusion(path: str | Path, device: torch.device | str | None = None) -
         load_state(raw, checkpoint, "raw_model")
     if autoencoder is not None:
         load_state(autoencoder, checkpoint, "autoencoder")
+    optimizer_state = None
+    if "optimizer" in checkpoint.states:
+        if raw is None:
+            raise CheckpointError(f"{path} holds an optimizer but no raw_model to resume")
+        check_optimizer_state(f"{path}: state 'optimizer'", checkpoint.states["optimizer"])
+        optimizer_state = checkpoint.states["optimizer"]
     device = get_device(None if device is None else str(device))
     trained = TrainedDiffusion(recipe, model.to(device).eval(), None if autoencoder is None else autoencoder.to(device).eval(),
                                history, meta["train_seconds"], meta["autoencoder_seconds"], meta["images_seen"],
-                               meta["epochs"], raw_model=None if raw is None else raw.to(device).eval())
+                               meta["epochs"], raw_model=None if raw is None else raw.to(device).eval(),
+                               optimizer_state=optimizer_state)
     return trained
 
 
@@ -241,6 +252,18 @@ def load_or_train_diffusion(recipe: Recipe, device: torch.device | str | None = 
     if verbose:
         print(f"{recipe.method}: trained {trained.train_seconds / 60:.1f} min, {trained.epochs} epochs; {where}")
     return trained
+
+
+def budget_recipe(method: str = "latent-flow", **changes) -> Recipe:
+    """The chapter's recipe for ``method`` at the current budget (``config.budget("diffusion")``): what the
+    notebook and the benchmark train, hence the cache file they share. ``changes`` override fields."""
+    from ..config import budget
+
+    require_choice("method", method, METHODS)
+    b = budget("diffusion")
+    fields_ = dict(method=method, train_subset=b.train_subset, autoencoder_minutes=b.autoencoder_minutes,
+                   minutes=b.latent_minutes if method == "latent-flow" else b.pixel_minutes, base=b.pixel_base)
+    return Recipe(**{**fields_, **changes})
 
 
 def with_budget(recipe: Recipe, **changes) -> Recipe:
