@@ -12,17 +12,16 @@ The price is the autoencoder's reconstruction error: no sample can be sharper th
 
 from __future__ import annotations
 
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .training import CLOCKS
 from .unet import embed_time_and_class
 from ..config import get_device
 from ..data import InMemoryBatches
 from ..training import History, evaluating, progress as progress_bar
-from ..validate import require_bool, require_float, require_images, require_int, require_seed, require_tensor
+from ..validate import require_bool, require_choice, require_float, require_images, require_int, require_seed, require_tensor
 
 
 class ConvAutoencoder(nn.Module):
@@ -104,10 +103,11 @@ class VelocityMLP(nn.Module):
 
 def train_autoencoder(autoencoder: ConvAutoencoder, images: torch.Tensor, *, epochs: int | None = None,
                       minutes: float | None = None, batch_size: int = 128, lr: float = 2e-3,
-                      device: torch.device | str | None = None, seed: int = 0, progress: bool = True) -> History:
+                      device: torch.device | str | None = None, seed: int = 0, progress: bool = True,
+                      clock: str = "cpu") -> History:
     """Fit E and D to ``images`` ``[N, 1, 28, 28]`` in [-1, 1] by L1 + MSE reconstruction; then set the code statistics.
 
-    Stops after ``epochs`` or ``minutes``, whichever comes first. Returns the history
+    Stops after ``epochs`` or ``minutes`` on ``clock`` (``"cpu"`` process time or ``"wall"``), whichever comes first. Returns the history
     (``"train/loss"`` per step, ``"train/seconds"`` once at the end).
     """
     if not isinstance(autoencoder, ConvAutoencoder):
@@ -123,13 +123,14 @@ def train_autoencoder(autoencoder: ConvAutoencoder, images: torch.Tensor, *, epo
     require_float("lr", lr, minimum=0.0, strict_minimum=True, maximum=1.0)
     require_seed(seed)
     require_bool("progress", progress)
+    now = CLOCKS[require_choice("clock", clock, sorted(CLOCKS))]
     device = get_device(None if device is None else str(device))
     autoencoder.to(device).train()
     autoencoder.latent_mean.zero_()
     autoencoder.latent_std.fill_(1.0)
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
     batches = InMemoryBatches(images, batch_size=min(batch_size, len(images)), seed=seed, drop_last=True)
-    history, start, done = History(), time.perf_counter(), False
+    history, start, done = History(), now(), False
     bar = progress_bar(total=None if epochs is None else epochs * len(batches), desc="autoencoder",
                        unit="batch", enabled=progress)
     for _ in range(epochs if epochs is not None else 10_000):
@@ -143,13 +144,13 @@ def train_autoencoder(autoencoder: ConvAutoencoder, images: torch.Tensor, *, epo
             history.log("train", loss=loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}")
-            if minutes is not None and time.perf_counter() - start >= minutes * 60:
+            if minutes is not None and now() - start >= minutes * 60:
                 done = True
                 break
         if done:
             break
     bar.close()
-    history.log("train", seconds=time.perf_counter() - start)
+    history.log("train", seconds=now() - start)
     with evaluating(autoencoder):
         codes = torch.cat([autoencoder.encoder(images[i:i + 1000].to(device)) for i in range(0, len(images), 1000)])
         autoencoder.latent_mean.copy_(codes.mean(0))

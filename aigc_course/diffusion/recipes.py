@@ -65,15 +65,22 @@ class Recipe:
     autoencoder_minutes: float | None = 3.0
     hidden: int = 512
     depth: int = 3
+    clock: str = "cpu"                  # what the minutes count: process CPU time ("cpu") or "wall" time
 
     def __post_init__(self) -> None:
         require_choice("method", self.method, METHODS)
         require_choice("schedule", self.schedule, ("linear", "cosine"))
+        require_choice("clock", self.clock, ("cpu", "wall"))
         require_float("p_uncond", self.p_uncond, minimum=0.0, maximum=1.0)
         if self.epochs is None and self.minutes is None:
             raise ValueError("a recipe needs epochs, minutes or both")
         if self.train_subset is not None:
             require_int("train_subset", self.train_subset, minimum=1, maximum=60_000)
+        for name, high in (("base", 256), ("latent_dim", 784), ("autoencoder_base", 128), ("hidden", 4096),
+                           ("depth", 16), ("batch_size", 65_536), ("seed", 2**32 - 1)):
+            require_int(name, getattr(self, name), minimum=0 if name == "seed" else 1, maximum=high)
+        if not isinstance(self.channel_mults, (tuple, list)) or not 1 <= len(self.channel_mults) <= 4:
+            raise ValueError(f"channel_mults must be 1 to 4 ints, got {self.channel_mults!r}")
         object.__setattr__(self, "channel_mults", tuple(self.channel_mults))
 
     def to_dict(self) -> dict:
@@ -133,9 +140,11 @@ class TrainedDiffusion:
 
 def training_digits(train_subset: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST training digits ``[N, 1, 28, 28]`` in [-1, 1] and labels ``[N]`` (the first ``train_subset``)."""
+    if train_subset is not None:
+        require_int("train_subset", train_subset, minimum=1, maximum=60_000)
     images, labels = load_mnist_cached("train")
     if train_subset is not None:
-        images, labels = images[:require_int("train_subset", train_subset, minimum=1)], labels[:train_subset]
+        images, labels = images[:train_subset], labels[:train_subset]
     return images_to_symmetric(images).unsqueeze(1), labels
 
 
@@ -151,14 +160,14 @@ def train_recipe(recipe: Recipe, device: torch.device | str | None = None, progr
     if autoencoder is not None:
         ae_history = train_autoencoder(autoencoder, images, epochs=recipe.autoencoder_epochs,
                                        minutes=recipe.autoencoder_minutes, batch_size=recipe.batch_size, lr=recipe.lr,
-                                       device=device, seed=recipe.seed, progress=progress)
+                                       device=device, seed=recipe.seed, progress=progress, clock=recipe.clock)
         ae_seconds = ae_history.last("train/seconds")
         data = encode_images(autoencoder, images)
     run = train_diffusion(model, data, objective="ddpm" if recipe.method == "ddpm" else "flow",
                           schedule=getattr(NoiseSchedule, recipe.schedule)(), epochs=recipe.epochs,
                           minutes=recipe.minutes, batch_size=recipe.batch_size, lr=recipe.lr,
                           labels=labels if recipe.conditional else None, p_uncond=recipe.p_uncond, ema=recipe.ema,
-                          device=device, seed=recipe.seed, progress=progress)
+                          device=device, seed=recipe.seed, progress=progress, clock=recipe.clock)
     return TrainedDiffusion(recipe, run.best.eval(), autoencoder, run.history, run.seconds, ae_seconds,
                             run.images_seen, run.epochs, raw_model=run.model)
 
@@ -194,7 +203,7 @@ def load_diffusion(path: str | Path, device: torch.device | str | None = None) -
         for key in ("images_seen", "epochs"):
             require_int(key, meta.get(key), minimum=0)
         history = History.from_state_dict(meta.get("history"))
-    except (TypeError, ValueError, AttributeError) as err:
+    except (TypeError, ValueError, AttributeError, FloatingPointError) as err:
         raise CheckpointError(f"{path}: {err}") from None
     model, autoencoder = _networks(recipe)
     load_state(model, checkpoint, "model")

@@ -81,7 +81,7 @@ def train_run(recipe: Recipe, out_dir: str | Path, device: torch.device | str | 
             ae_seconds = train_autoencoder(autoencoder, images, epochs=recipe.autoencoder_epochs,
                                            minutes=recipe.autoencoder_minutes, batch_size=recipe.batch_size,
                                            lr=recipe.lr, device=device, seed=recipe.seed,
-                                           progress=progress).last("train/seconds")
+                                           progress=progress, clock=recipe.clock).last("train/seconds")
     data = encode_images(autoencoder, images) if autoencoder is not None else images
 
     def snapshot(run: DiffusionRun) -> TrainedDiffusion:
@@ -97,6 +97,7 @@ def train_run(recipe: Recipe, out_dir: str | Path, device: torch.device | str | 
                           schedule=getattr(NoiseSchedule, recipe.schedule)(), epochs=recipe.epochs,
                           minutes=recipe.minutes, batch_size=recipe.batch_size, lr=recipe.lr,
                           labels=labels if recipe.conditional else None, p_uncond=recipe.p_uncond, ema=recipe.ema,
-                          device=device, seed=recipe.seed, progress=progress, resume=resume, on_epoch=save)
+                          device=device, seed=recipe.seed, progress=progress, resume=resume, on_epoch=save,
+                          clock=recipe.clock)
     save(run)
     return RunResult(snapshot(run), resumed_from, path)
