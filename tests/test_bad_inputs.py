@@ -840,6 +840,7 @@ rows("args", "with_budget", TypeError, "recipe", not_a_recipe=lambda c: dif.with
 rows("args", "cache_path", TypeError, "recipe", dict_recipe=lambda c: dif.cache_path({"method": "flow"}))
 rows("args", "train_recipe", TypeError, "recipe", dict_recipe=lambda c: dif.train_recipe({"method": "flow"}))
 rows("args", "load_or_train_diffusion", TypeError, "recipe", dict_recipe=lambda c: dif.load_or_train_diffusion("flow"))
+rows("args", "train_run", TypeError, "recipe", dict_recipe=lambda c: dif.train_run({"method": "flow"}, c.tmp))
 rows("args", "training_digits", ValueError, "train_subset", subset_0=lambda c: dif.training_digits(0))
 rows("args", "save_diffusion", TypeError, "trained", a_module=lambda c: dif.save_diffusion(c.tmp / "x.pt", tiny_unet()))
 rows("checkpoint", "load_diffusion", CheckpointError, "d.pt",
