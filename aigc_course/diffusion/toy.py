@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -64,12 +65,13 @@ class ToyDiffusionRun:
 def train_toy_diffusion(ring: GaussianRing, objective: str, schedule: NoiseSchedule | None = None, *,
                         steps: int = 3000, batch_size: int = 256, hidden: int = 128, depth: int = 3,
                         lr: float = 2e-3, seed: int = 0, device: torch.device | str = "cpu",
-                        progress: bool = True) -> ToyDiffusionRun:
+                        progress: bool = True, loss: Callable[..., torch.Tensor] | None = None) -> ToyDiffusionRun:
     """Train a :class:`ToyDenoiser` on fresh samples of ``ring`` with Adam, the rate decaying linearly to 0.
 
     ``objective``: ``"ddpm"`` (epsilon prediction, needs ``schedule``) or ``"flow"`` (rectified flow).
     Every step draws a new batch from a seeded CPU generator. On the CPU one torch thread is used
-    (the network is tiny; see :func:`~aigc_course.gan.toy.one_cpu_thread`).
+    (the network is tiny; see :func:`~aigc_course.gan.toy.one_cpu_thread`). ``loss`` replaces
+    :func:`~aigc_course.diffusion.ddpm_loss` (same signature), e.g. by a learner's own version.
     """
     if not isinstance(ring, GaussianRing):
         raise TypeError(f"ring must be a GaussianRing, got {type(ring).__name__}")
@@ -80,6 +82,9 @@ def train_toy_diffusion(ring: GaussianRing, objective: str, schedule: NoiseSched
         require_int(name, value, minimum=1, maximum=1_000_000)
     require_float("lr", lr, minimum=0.0, strict_minimum=True)
     require_seed(seed)
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be a function like ddpm_loss, got {type(loss).__name__}")
+    eps_loss = ddpm_loss if loss is None else loss
     device = torch.device(device)
     with one_cpu_thread(device):
         torch.manual_seed(seed)
@@ -92,14 +97,14 @@ def train_toy_diffusion(ring: GaussianRing, objective: str, schedule: NoiseSched
         for _ in progress_bar(range(steps), desc=f"toy {objective}", enabled=progress):
             x0 = ring.sample(batch_size, rng)
             if objective == "ddpm":
-                loss = ddpm_loss(model, x0, schedule, generator=rng)
+                value = eps_loss(model, x0, schedule, generator=rng)
             else:
-                loss = flow_matching_loss(model, x0, generator=rng)
+                value = flow_matching_loss(model, x0, generator=rng)
             optimizer.zero_grad()
-            loss.backward()
+            value.backward()
             optimizer.step()
             decay.step()
-            losses.append(loss.item())
+            losses.append(value.item())
     return ToyDiffusionRun(objective, losses, time.perf_counter() - start, model)
 
 
