@@ -154,6 +154,26 @@ class ApplicationsBudget:
     detector_epochs: int = 3
 
 
+@dataclass(frozen=True)
+class DiffusionBudget:
+    """Chapter 07: training minutes of each digit model, sampling steps, evaluation sizes, guidance."""
+
+    latent_minutes: float = 4.0           # the velocity MLP in the autoencoder's latent space
+    autoencoder_minutes: float = 3.0
+    pixel_minutes: float = 6.0            # the pixel-space U-Net (DDPM and flow matching)
+    pixel_base: int = 16
+    train_subset: int | None = None
+    eval_samples: int = 10000
+    pixel_eval_samples: int = 1000
+    sampling_steps: int = 20
+    step_sweep: tuple[int, ...] = (1, 2, 5, 10, 20, 50)
+    pixel_steps: tuple[int, ...] = (5, 10, 25)
+    guidance: float = 2.0
+    guidance_scales: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0)
+    guidance_per_class: int = 100
+    toy_steps: int = 3000
+
+
 _FULL: dict[str, Any] = {
     "overview": OverviewBudget(),
     "preprocessing": PreprocessingBudget(),
@@ -162,6 +182,7 @@ _FULL: dict[str, Any] = {
     "attention": AttentionBudget(),
     "mnist_gan": MnistGanBudget(),
     "applications": ApplicationsBudget(),
+    "diffusion": DiffusionBudget(),
 }
 _FAST: dict[str, Any] = {
     "overview": OverviewBudget(),
@@ -177,6 +198,10 @@ _FAST: dict[str, Any] = {
                                        text_steps=60, audio_train=1000, audio_epochs=8, generalization_steps=100,
                                        timing_steps=3, gan_epochs=1, gan_train_images=1024,
                                        memorization_queries=200, detector_images=600, detector_epochs=1),
+    "diffusion": DiffusionBudget(latent_minutes=0.05, autoencoder_minutes=0.05, pixel_minutes=0.02, pixel_base=8,
+                                 train_subset=2000, eval_samples=500, pixel_eval_samples=100, sampling_steps=5,
+                                 step_sweep=(1, 5), pixel_steps=(2,), guidance_scales=(1.0, 2.0),
+                                 guidance_per_class=10, toy_steps=300),
 }
 
 

@@ -30,6 +30,7 @@ import torch.nn as nn
 import aigc_course.applications as app
 import aigc_course.attention as att
 import aigc_course.course as course
+import aigc_course.diffusion as dif
 import aigc_course.evaluation as ev
 import aigc_course.gan as gan
 import aigc_course.preprocessing as pre
@@ -731,6 +732,138 @@ CASES.append(Case("cache", "ensure_mnist", "readonly_empty_cache", lambda c: (
     c.monkeypatch.setenv("AIGC_COURSE_DATA", str(c.tmp / "ro")), (c.tmp / "ro").mkdir(), readonly(c, c.tmp / "ro"),
     c.monkeypatch.setattr(data, "_fetch", lambda name, timeout: ((c.mnist / "mnist" / name).read_bytes(), [])),
     data.ensure_mnist()), data.MNISTUnavailableError, "cannot write"))
+
+
+# ---- chapter 07: diffusion and flow matching ---------------------------------------------------------
+
+@functools.cache
+def tiny_unet() -> nn.Module:
+    torch.manual_seed(0)
+    return dif.UNet(base=8, channel_mults=(1, 2), num_classes=10, time_dim=16).eval()
+
+
+def tiny_trained(method: str = "flow") -> "dif.TrainedDiffusion":
+    torch.manual_seed(0)
+    recipe = dif.Recipe(method=method, epochs=1, minutes=None, base=8, hidden=16, depth=1, latent_dim=4,
+                        autoencoder_base=4)
+    model = dif.VelocityMLP(4, 16, 1, 10) if method == "latent-flow" else dif.UNet(base=8, num_classes=10)
+    ae = dif.ConvAutoencoder(4, 4) if method == "latent-flow" else None
+    return dif.TrainedDiffusion(recipe, model.eval(), ae, training.History({"train/loss": [1.0]}), 1.0, 0.0, 1, 1,
+                                raw_model=model)
+
+
+def diffusion_file(c: Ctx, change: Callable[[dict], None]) -> Path:
+    """A real diffusion checkpoint, re-saved after ``change`` edits its record (checksum kept valid)."""
+    path = dif.save_diffusion(c.tmp / "d.pt", tiny_trained())
+    record = checkpoints.load_checkpoint(path)
+    payload = {"config": record.config, "states": record.states, "metadata": record.metadata}
+    change(payload)
+    return checkpoints.save_checkpoint(c.tmp / "d.pt", "diffusion", **payload)
+
+
+_COS = dif.NoiseSchedule.cosine(10)
+_T = torch.zeros(3, dtype=torch.long)
+rows("numbers", "q_sample", ValueError, "x0",
+     nan_x0=lambda c: dif.q_sample(with_nan(imgs()), _T, torch.randn(3, 1, 28, 28), _COS),
+     empty_x0=lambda c: dif.q_sample(imgs()[:0], _T[:0], torch.randn(0, 1, 28, 28), _COS))
+rows("args", "q_sample", ValueError, "t",
+     t_past_the_end=lambda c: dif.q_sample(imgs(), torch.full((3,), 10), torch.randn(3, 1, 28, 28), _COS),
+     t_negative=lambda c: dif.q_sample(imgs(), torch.full((3,), -1), torch.randn(3, 1, 28, 28), _COS))
+rows("args", "q_sample", TypeError, "t", float_t=lambda c: dif.q_sample(imgs(), torch.zeros(3), torch.randn(3, 1, 28, 28), _COS))
+rows("args", "q_sample", ValueError, "noise", noise_shape=lambda c: dif.q_sample(imgs(), _T, torch.randn(3, 28, 28), _COS))
+rows("args", "simulate_forward_chain", ValueError, "t",
+     t_too_large=lambda c: dif.simulate_forward_chain(imgs(), _COS, 10))
+rows("args", "NoiseSchedule", ValueError, "steps", one_step=lambda c: dif.NoiseSchedule.linear(1))
+rows("args", "NoiseSchedule", ValueError, "beta_end", end_below_start=lambda c: dif.NoiseSchedule.linear(10, 0.1, 0.01))
+rows("numbers", "NoiseSchedule", ValueError, "betas",
+     beta_one=lambda c: dif.NoiseSchedule(torch.tensor([0.1, 1.0], dtype=torch.float64)),
+     nan_beta=lambda c: dif.NoiseSchedule(torch.tensor([0.1, NAN], dtype=torch.float64)))
+rows("args", "ddpm_loss", ValueError, "y",
+     labels_for_unconditional=lambda c: dif.ddpm_loss(dif.UNet(base=8), imgs() * 2 - 1, _COS, torch.zeros(3, dtype=torch.long)),
+     missing_labels=lambda c: dif.ddpm_loss(tiny_unet(), imgs() * 2 - 1, _COS),
+     label_11=lambda c: dif.ddpm_loss(tiny_unet(), imgs() * 2 - 1, _COS, torch.full((3,), 11)))
+rows("numbers", "flow_matching_loss", ValueError, "x0",
+     nan_x0=lambda c: dif.flow_matching_loss(tiny_unet(), with_nan(imgs()), torch.zeros(3, dtype=torch.long)))
+rows("args", "flow_matching_loss", ValueError, "p_uncond",
+     p_uncond_2=lambda c: dif.flow_matching_loss(tiny_unet(), imgs(), torch.zeros(3, dtype=torch.long), p_uncond=2.0))
+rows("args", "drop_labels", TypeError, "y", float_labels=lambda c: dif.drop_labels(torch.zeros(3), 0.1, 10))
+rows("args", "UNet", ValueError, "channel_mults", empty_mults=lambda c: dif.UNet(channel_mults=()))
+rows("args", "UNet", ValueError, "base", base_2=lambda c: dif.UNet(base=2))
+rows("args", "sinusoidal_embedding", TypeError, "t", int_times=lambda c: dif.sinusoidal_embedding(torch.zeros(3, dtype=torch.long), 8))
+rows("numbers", "ddim_step", ValueError, "alpha_bar_t",
+     alpha_bar_zero=lambda c: dif.ddim_step(torch.zeros(2), torch.zeros(2), 0.0, 1.0),
+     alpha_bar_nan=lambda c: dif.ddim_step(torch.zeros(2), torch.zeros(2), NAN, 1.0))
+rows("args", "ddim_step", ValueError, "eps", eps_shape=lambda c: dif.ddim_step(torch.zeros(2), torch.zeros(3), 0.5, 1.0))
+rows("numbers", "euler_step", ValueError, "velocity",
+     nan_velocity=lambda c: dif.euler_step(torch.zeros(2), torch.tensor([0.0, NAN]), 0.1))
+rows("args", "euler_step", ValueError, "dt", dt_2=lambda c: dif.euler_step(torch.zeros(2), torch.zeros(2), 2.0))
+rows("args", "flow_sample", ValueError, "n",
+     n_zero=lambda c: dif.flow_sample(tiny_unet(), 0, (1, 28, 28), 2, progress=False),
+     n_huge=lambda c: dif.flow_sample(tiny_unet(), 10**9, (1, 28, 28), 2, progress=False))
+rows("args", "flow_sample", ValueError, "method", rk9=lambda c: dif.flow_sample(tiny_unet(), 1, (1, 8, 8), 2, method="rk9", progress=False))
+rows("args", "flow_sample", ValueError, "guidance",
+     negative_guidance=lambda c: dif.flow_sample(tiny_unet(), 1, (1, 8, 8), 2, guidance=-1.0, progress=False))
+rows("args", "flow_sample", ValueError, "trajectory",
+     trajectory_too_big=lambda c: dif.flow_sample(tiny_unet(), 10_000, (1, 28, 28), 1000, trajectory=True, progress=False))
+rows("args", "ddim_sample", ValueError, "steps",
+     more_steps_than_schedule=lambda c: dif.ddim_sample(tiny_unet(), _COS, 1, (1, 8, 8), steps=11, progress=False))
+rows("args", "ddpm_sample", ValueError, "y",
+     label_out_of_range=lambda c: dif.ddpm_sample(tiny_unet(), _COS, 2, (1, 8, 8), y=torch.tensor([0, 12]), progress=False))
+rows("args", "sample_in_batches", ValueError, "batch_size",
+     batch_zero=lambda c: dif.sample_in_batches(dif.flow_sample, 2, tiny_unet(), batch_size=0, shape=(1, 8, 8), steps=1))
+rows("args", "guided_prediction", ValueError, "guidance",
+     nan_guidance=lambda c: dif.guided_prediction(tiny_unet(), torch.zeros(1, 1, 8, 8), torch.zeros(1), None, NAN))
+rows("numbers", "samples_to_unit", ValueError, "x", nan_sample=lambda c: dif.samples_to_unit(torch.tensor([NAN])))
+rows("args", "train_diffusion", ValueError, "epochs",
+     no_budget=lambda c: dif.train_diffusion(tiny_unet(), imgs(), labels=torch.zeros(3, dtype=torch.long)),
+     zero_epochs=lambda c: dif.train_diffusion(tiny_unet(), imgs(), epochs=0, labels=torch.zeros(3, dtype=torch.long)))
+rows("args", "train_diffusion", ValueError, "labels",
+     conditional_without_labels=lambda c: dif.train_diffusion(tiny_unet(), imgs(), epochs=1))
+rows("numbers", "train_diffusion", ValueError, "data",
+     nan_data=lambda c: dif.train_diffusion(tiny_unet(), with_nan(imgs()), epochs=1, labels=torch.zeros(3, dtype=torch.long)))
+rows("args", "train_diffusion", TypeError, "schedule",
+     ddpm_without_schedule=lambda c: dif.train_diffusion(tiny_unet(), imgs(), objective="ddpm", epochs=1,
+                                                          labels=torch.zeros(3, dtype=torch.long)))
+rows("numbers", "train_autoencoder", ValueError, "images",
+     unit_pixels_are_fine_but_255_not=lambda c: dif.train_autoencoder(dif.ConvAutoencoder(4, 4), imgs() * 255, epochs=1),
+     nan_image=lambda c: dif.train_autoencoder(dif.ConvAutoencoder(4, 4), with_nan(imgs()), epochs=1))
+rows("args", "VelocityMLP", ValueError, "depth", depth_0=lambda c: dif.VelocityMLP(depth=0))
+rows("args", "ConvAutoencoder", ValueError, "latent_dim", latent_0=lambda c: dif.ConvAutoencoder(latent_dim=0))
+rows("numbers", "encode_images", ValueError, "images",
+     pixels_above_1=lambda c: dif.encode_images(dif.ConvAutoencoder(4, 4), imgs() + 1.5))
+rows("args", "decode_latents", ValueError, "codes",
+     wrong_width=lambda c: dif.decode_latents(dif.ConvAutoencoder(4, 4), torch.zeros(2, 5)))
+rows("args", "Recipe", ValueError, "method", method_gan=lambda c: dif.Recipe(method="gan"))
+rows("args", "Recipe", ValueError, "a recipe needs", no_budget=lambda c: dif.Recipe(epochs=None, minutes=None))
+rows("args", "budget_recipe", ValueError, "method", method_vae=lambda c: dif.budget_recipe("vae"))
+rows("args", "with_budget", TypeError, "recipe", not_a_recipe=lambda c: dif.with_budget({"method": "flow"}, epochs=1))
+rows("args", "cache_path", TypeError, "recipe", dict_recipe=lambda c: dif.cache_path({"method": "flow"}))
+rows("args", "train_recipe", TypeError, "recipe", dict_recipe=lambda c: dif.train_recipe({"method": "flow"}))
+rows("args", "load_or_train_diffusion", TypeError, "recipe", dict_recipe=lambda c: dif.load_or_train_diffusion("flow"))
+rows("args", "training_digits", ValueError, "train_subset", subset_0=lambda c: dif.training_digits(0))
+rows("args", "save_diffusion", TypeError, "trained", a_module=lambda c: dif.save_diffusion(c.tmp / "x.pt", tiny_unet()))
+rows("checkpoint", "load_diffusion", CheckpointError, "d.pt",
+     nan_weight=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["states"]["model"].__setitem__(
+         "conv_in.weight", torch.full_like(p["states"]["model"]["conv_in.weight"], NAN)))),
+     unknown_method=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["config"]["recipe"].__setitem__("method", "gan"))),
+     negative_seconds=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["metadata"].__setitem__("train_seconds", -1.0))),
+     history_nan=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["metadata"].__setitem__(
+         "history", {"train/loss": [NAN]}))),
+     wider_network=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["config"]["recipe"].__setitem__("base", 16))),
+     huge_network=lambda c: dif.load_diffusion(diffusion_file(c, lambda p: p["config"]["recipe"].__setitem__("hidden", 10**6))))
+rows("checkpoint", "load_diffusion", CheckpointError, "expected 'diffusion'",
+     a_vae_file=lambda c: dif.load_diffusion(vae.save_vae(tiny_vae(), c.tmp / "v.pt")))
+rows("checkpoint", "load_diffusion", CheckpointError, "truncated",
+     truncated=lambda c: dif.load_diffusion(vae_file(c.tmp, "truncated")))
+rows("args", "requested_accuracy", ValueError, "requested",
+     wrong_length=lambda c: dif.requested_accuracy(tiny_classifier(), imgs(), torch.zeros(2, dtype=torch.long)))
+rows("args", "within_class_diversity", ValueError, "labels",
+     all_distinct=lambda c: dif.within_class_diversity(imgs(), torch.arange(3)))
+rows("args", "sampling_seconds", TypeError, "trained", a_module=lambda c: dif.sampling_seconds(tiny_unet(), 2, 2))
+rows("args", "score_samples", ValueError, "n", one=lambda c: dif.score_samples(tiny_trained(), tiny_classifier(),
+                                                                                torch.zeros(4, 128), 1, 2))
+rows("args", "guidance_sweep", ValueError, "scales",
+     no_scales=lambda c: dif.guidance_sweep(tiny_trained(), tiny_classifier(), []))
 
 
 def readonly(c: Ctx, folder: Path) -> None:

@@ -209,3 +209,110 @@ def test_flow_sampler_integrates_a_known_velocity_field_exactly():
     model.register_buffer("anchor", torch.zeros(1))
     out = flow_sample(model, 4, (1,), steps=5, generator=torch.Generator().manual_seed(0), progress=False)
     assert torch.allclose(out, torch.full((4, 1), 3.0), atol=1e-5)
+
+
+# ---------------------------------------------------------------- training, latent flow, checkpoints, command line
+
+from aigc_course import cli  # noqa: E402
+from aigc_course.checkpoints import CheckpointError  # noqa: E402
+from aigc_course.diffusion import (ConvAutoencoder, Recipe, TrainedDiffusion, VelocityMLP, cache_path,  # noqa: E402
+                                   decode_latents, encode_images, load_diffusion, load_or_train_diffusion,
+                                   save_diffusion, train_autoencoder, train_diffusion, within_class_diversity)
+from aigc_course.diffusion.training import CLOCKS  # noqa: E402
+
+
+def test_train_diffusion_runs_epochs_keeps_an_ema_and_resumes():
+    model = _tiny(num_classes=10)
+    data, labels = torch.rand(64, 1, 8, 8) * 2 - 1, torch.arange(64) % 10
+    seen = []
+    run = train_diffusion(model, data, objective="ddpm", schedule=NoiseSchedule.cosine(50), epochs=2, batch_size=16,
+                          labels=labels, p_uncond=0.2, progress=False, on_epoch=lambda r: seen.append(r.epochs))
+    assert seen == [1, 2] and run.epochs == 2 and run.images_seen == 128
+    assert len(run.history["train/loss"]) == 8 and len(run.history["train/epoch_loss"]) == 2
+    assert run.best is run.ema_model and not torch.equal(run.ema_model.conv_out.weight, run.model.conv_out.weight)
+    run = train_diffusion(model, data, epochs=3, batch_size=16, labels=labels, progress=False, resume=run)
+    assert run.epochs == 3 and len(run.history["train/loss"]) == 12
+    timed = train_diffusion(_tiny(), data, minutes=1e-4, batch_size=16, progress=False, ema=None, clock="wall")
+    assert timed.stopped_by_time and timed.images_seen == 16 and timed.ema_model is None
+    assert set(CLOCKS) == {"cpu", "wall"}
+
+
+def test_latent_pipeline_round_trips_and_standardises_codes():
+    torch.manual_seed(0)
+    images = torch.rand(40, 1, 28, 28) * 2 - 1
+    ae = ConvAutoencoder(latent_dim=4, base=4)
+    history = train_autoencoder(ae, images, epochs=2, batch_size=20, progress=False)
+    assert len(history["train/loss"]) == 4 and history.last("train/seconds") >= 0
+    codes = encode_images(ae, images)
+    assert codes.shape == (40, 4)
+    assert torch.allclose(codes.mean(0), torch.zeros(4), atol=1e-4) and torch.allclose(codes.std(0), torch.ones(4), atol=1e-3)
+    decoded = decode_latents(ae, codes)
+    assert decoded.shape == images.shape and decoded.abs().max() <= 1
+    v = VelocityMLP(dim=4, hidden=16, depth=2, num_classes=10)
+    assert v(codes[:3], torch.rand(3), torch.tensor([1, 2, 10])).shape == (3, 4)
+
+
+def _trained(method):
+    torch.manual_seed(0)
+    recipe = Recipe(method=method, epochs=1, minutes=None, base=8, hidden=16, depth=1, latent_dim=4, autoencoder_base=4)
+    model = VelocityMLP(4, 16, 1, 10) if method == "latent-flow" else UNet(base=8, num_classes=10)
+    torch.nn.init.normal_(model.out.weight if method == "latent-flow" else model.conv_out.weight, std=0.05)
+    ae = ConvAutoencoder(4, 4) if method == "latent-flow" else None
+    from aigc_course.training import History
+    return TrainedDiffusion(recipe, model.eval(), ae, History({"train/loss": [1.0, 0.5]}), 2.0, 1.0, 64, 1,
+                            raw_model=model)
+
+
+@pytest.mark.parametrize("method", ["ddpm", "flow", "latent-flow"])
+def test_checkpoint_round_trip_samples_the_same_digits(method, tmp_path):
+    trained = _trained(method)
+    path = save_diffusion(tmp_path / "m.pt", trained)
+    loaded = load_diffusion(path)
+    assert loaded.recipe == trained.recipe and loaded.history["train/loss"] == [1.0, 0.5]
+    a = trained.sample(3, steps=2, y=torch.tensor([1, 2, 3]), guidance=2.0, generator=torch.Generator().manual_seed(0))
+    b = loaded.sample(3, steps=2, y=torch.tensor([1, 2, 3]), guidance=2.0, generator=torch.Generator().manual_seed(0))
+    assert a.shape == (3, 1, 28, 28) and torch.allclose(a, b) and a.min() >= 0 and a.max() <= 1
+
+
+def test_corrupt_checkpoint_is_refused_and_the_cache_retrains(tmp_path, monkeypatch, capsys):
+    path = save_diffusion(tmp_path / "m.pt", _trained("flow"))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="m.pt"):
+        load_diffusion(path)
+    monkeypatch.setenv("AIGC_COURSE_DATA", str(tmp_path))
+    recipe = _trained("flow").recipe
+    cached = cache_path(recipe)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not a checkpoint")
+    import aigc_course.diffusion.recipes as recipes
+    monkeypatch.setattr(recipes, "train_recipe", lambda r, device=None, progress=True: _trained("flow"))
+    trained = load_or_train_diffusion(recipe, progress=False)
+    assert "cannot use the cache" in capsys.readouterr().err and trained.recipe == recipe
+    assert load_or_train_diffusion(recipe, progress=False, verbose=False).history["train/loss"] == [1.0, 0.5]
+
+
+def test_within_class_diversity_is_the_mean_pairwise_distance():
+    images = torch.zeros(4, 1, 28, 28)
+    images[1] += 1.0  # class 0: two images at distance 28; class 1: two identical images
+    assert within_class_diversity(images, torch.tensor([0, 0, 1, 1])) == pytest.approx(28.0 / 2)
+
+
+def test_cli_trains_resumes_and_samples_a_digit(tmp_path, mnist_env, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "flow", "--epochs", "1", "--train-subset", "64", "--out", str(out)]) == 0
+    assert cli.main(["train", "flow", "--epochs", "2", "--train-subset", "64", "--out", str(out)]) == 0
+    assert "resumed after epoch 1" in capsys.readouterr().out
+    assert load_diffusion(out / "checkpoint.pt").epochs == 2
+    assert cli.main(["train", "ddpm", "--epochs", "1", "--train-subset", "64", "--out", str(out)]) == 2
+    assert "another recipe" in capsys.readouterr().err
+    npy = tmp_path / "x.npy"
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "3", "--out", str(npy), "--steps", "2",
+                     "--digit", "7", "--guidance", "2"]) == 0
+    import numpy as np
+    x = np.load(npy)
+    assert x.shape == (3, 28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "3", "--out", str(npy),
+                     "--guidance", "2"]) == 2
+    assert "--guidance needs --digit" in capsys.readouterr().err

@@ -57,6 +57,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """An argparse type accepting finite numbers >= 0 (at most 100)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 100, got {text!r}")
+    return value
+
+
 def device_or_error(name: str | None):
     """The torch device named ``name`` (None: the best available), or a :class:`CommandError`."""
     from ..config import get_device

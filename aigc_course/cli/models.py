@@ -1,4 +1,10 @@
-"""``python -m aigc_course train | sample | evaluate``: chapter 05's GANs from the command line."""
+"""``python -m aigc_course train | sample | evaluate``: chapter 05's GANs and chapter 07's diffusion/flow models.
+
+``train`` takes a GAN (``gan``, ``dcgan``, ``mlp``) or a diffusion model (``ddpm``, ``flow``,
+``latent-flow``: class-conditional with label dropout, so one model samples both ways);
+``sample`` reads either kind of checkpoint; ``--steps``, ``--digit`` and ``--guidance`` apply to
+diffusion checkpoints only.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import (CommandError, device_or_error, int_at_least, output_file, positive_float, seed_int,
-                     writable_folder)
+from .common import (CommandError, device_or_error, int_at_least, non_negative_float, output_file, positive_float,
+                     seed_int, writable_folder)
 
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
     from ..gan.mnist_models import MODELS
     from ..gan.runs import MAX_EPOCHS
 
-    parser.add_argument("model", choices=sorted(MODELS), help="gan = the article's model ported faithfully, "
-                        "dcgan = convolutional, mlp = the chapter's improved model")
+    parser.add_argument("model", choices=sorted(MODELS) + list(DIFFUSION_MODELS),
+                        help="gan = the article's model ported faithfully, dcgan = convolutional, mlp = the chapter's "
+                        "improved model (chapter 05); ddpm, flow = the pixel U-Net, latent-flow = flow matching in an "
+                        "autoencoder's latent space (chapter 07)")
     parser.add_argument("--epochs", type=int_at_least(1, "positive", MAX_EPOCHS), required=True,
                         help="train until this many epochs are done")
     parser.add_argument("--out", required=True, metavar="DIR",
@@ -27,6 +35,36 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop before an epoch that would end after this many minutes")
     parser.add_argument("--threads", type=int_at_least(1, "positive", 1024), default=None, help="torch CPU threads")
+    parser.add_argument("--ae-epochs", type=int_at_least(1, "positive", 1000), default=3,
+                        help="latent-flow only: epochs of the autoencoder (default 3)")
+
+
+DIFFUSION_MODELS = ("ddpm", "flow", "latent-flow")
+
+
+def _run_train_diffusion(args: argparse.Namespace, device) -> int:
+    from ..checkpoints import CheckpointError
+    from ..data import MNISTUnavailableError
+    from ..diffusion.recipes import budget_recipe
+    from ..diffusion.runs import train_run
+
+    try:
+        latent = dict(autoencoder_epochs=args.ae_epochs, autoencoder_minutes=None) if args.model == "latent-flow" else {}
+        recipe = budget_recipe(args.model, epochs=args.epochs, minutes=args.max_minutes, train_subset=args.train_subset,
+                               seed=args.seed, **latent)
+        result = train_run(recipe, args.out, device)
+    except (CheckpointError, MNISTUnavailableError, FloatingPointError) as err:
+        raise CommandError(str(err)) from None
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    trained = result.trained
+    if result.resumed_from:
+        print(f"resumed after epoch {result.resumed_from}")
+    print(f"{args.model}: {trained.epochs} epochs done, {trained.train_seconds / 60:.1f} min of training"
+          + (f" (+{trained.autoencoder_seconds / 60:.1f} min autoencoder)" if trained.autoencoder is not None else "")
+          + f", last loss {trained.history.last('train/loss'):.4f}")
+    print(f"checkpoint: {result.checkpoint}")
+    return 0
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -45,6 +83,8 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {args.out} is a file; out_dir must be a folder (a run folder holds checkpoint.pt "
                            f"and samples/)")
     writable_folder(args.out, "--out")  # now, not after the first epoch
+    if args.model in DIFFUSION_MODELS:
+        return _run_train_diffusion(args, device)
     try:
         run = train_gan(args.model, args.epochs, args.out, seed=args.seed, train_subset=args.train_subset,
                         device=device, max_seconds=args.max_minutes * 60 if args.max_minutes else None)
@@ -78,6 +118,13 @@ def _add_sample(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--device", default=None)
     parser.add_argument("--raw", action="store_true", help="use the raw generator, not its moving average")
+    parser.add_argument("--steps", type=int_at_least(1, "positive", 1000), default=None,
+                        help="diffusion models: sampling steps (default 20)")
+    parser.add_argument("--digit", type=int_at_least(0, "digit (0-9)", 9), default=None,
+                        help="diffusion models: draw this digit (classifier-free guidance)")
+    parser.add_argument("--guidance", type=non_negative_float, default=None,
+                        help="diffusion models with --digit: guidance scale w (default: the chapter's, 1 = plain "
+                             "conditional)")
 
 
 def _run_sample(args: argparse.Namespace) -> int:
@@ -86,11 +133,68 @@ def _run_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..files import atomic_write_bytes
+
+    output_file(args.out, "--out", ".npy")  # before loading and generating, not after
+    kind = _checkpoint_kind(args.checkpoint)
+    if kind == "diffusion":
+        images, what = _sample_diffusion(args)
+    else:
+        if kind == "gan" and args.steps is not None or args.digit is not None or args.guidance is not None:
+            raise CommandError(f"{args.checkpoint} is a GAN checkpoint: --steps, --digit and --guidance apply to "
+                               f"diffusion checkpoints only")
+        images, what = _sample_gan(args)
+    buffer = io.BytesIO()
+    np.save(buffer, images)
+    atomic_write_bytes(args.out, buffer.getvalue())
+    print(f"wrote {args.out}: {images.shape[0]} images from {what}, float32 [N, 28, 28] in [0, 1]")
+    return 0
+
+
+def _checkpoint_kind(path: str) -> str | None:
+    """The kind of a checkpoint file, or None when it cannot be read (the loader then says why)."""
+    from ..checkpoints import CheckpointError, load_checkpoint
+
+    try:
+        return load_checkpoint(path).kind
+    except CheckpointError:
+        return None
+
+
+def _sample_diffusion(args: argparse.Namespace):
+    import numpy as np
+    import torch
+
+    from ..checkpoints import CheckpointError
+    from ..config import budget
+    from ..diffusion.recipes import load_diffusion
+
+    if args.guidance is not None and args.digit is None:
+        raise CommandError("--guidance needs --digit (guidance steers towards a requested digit)")
+    if args.raw:
+        raise CommandError("--raw applies to GAN checkpoints only")
+    try:
+        trained = load_diffusion(args.checkpoint, device_or_error(args.device))
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
+    if args.digit is not None and not trained.recipe.conditional:
+        raise CommandError(f"{args.checkpoint} holds an unconditional model: --digit needs a class-conditional one")
+    steps = args.steps if args.steps is not None else 20
+    guidance = args.guidance if args.guidance is not None else budget("diffusion").guidance
+    y = None if args.digit is None else torch.full((args.n,), args.digit, dtype=torch.long)
+    images = trained.sample(args.n, steps=steps, y=y, guidance=guidance if y is not None else 1.0,
+                            generator=torch.Generator().manual_seed(args.seed))
+    what = f"{trained.recipe.method} ({steps} steps" + (f", digit {args.digit}, guidance {guidance:g})" if y is not None
+                                                         else ")")
+    return images[:, 0].numpy().astype(np.float32), what
+
+
+def _sample_gan(args: argparse.Namespace):
+    import numpy as np
+
     from ..checkpoints import CheckpointError
     from ..gan.runs import load_generator
     from ..gan.mnist_models import generate
 
-    output_file(args.out, "--out", ".npy")  # before loading and generating, not after
     try:
         generator, spec = load_generator(args.checkpoint, device_or_error(args.device), ema=not args.raw)
         images = generate(generator, args.n, spec.z_dim, seed=args.seed).numpy().astype(np.float32)
@@ -98,11 +202,7 @@ def _run_sample(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     except ValueError as err:  # e.g. the generator's output is not finite images in [-1, 1]
         raise CommandError(f"{args.checkpoint}: {err}") from None
-    buffer = io.BytesIO()
-    np.save(buffer, images)
-    atomic_write_bytes(args.out, buffer.getvalue())
-    print(f"wrote {args.out}: {images.shape[0]} images from model {spec.name!r}, float32 [N, 28, 28] in [0, 1]")
-    return 0
+    return images, f"model {spec.name!r}"
 
 
 def _add_evaluate(parser: argparse.ArgumentParser) -> None:
@@ -187,8 +287,9 @@ def _read_images(path: str):
 
 
 COMMANDS = {
-    "train": ("train a chapter-05 GAN on MNIST (resumes an interrupted run)", _add_train, _run_train),
-    "sample": ("draw images from a trained GAN checkpoint into a .npy file", _add_sample, _run_sample),
+    "train": ("train a chapter-05 GAN or a chapter-07 diffusion/flow model on MNIST (resumes an interrupted run)",
+              _add_train, _run_train),
+    "sample": ("draw images from a trained GAN or diffusion checkpoint into a .npy file", _add_sample, _run_sample),
     "evaluate": ("judge images in a .npy file with the course's MNIST classifier (JSON)", _add_evaluate,
                  _run_evaluate),
 }

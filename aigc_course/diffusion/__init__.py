@@ -8,7 +8,23 @@
   class), :func:`sinusoidal_embedding`;
 * ``samplers`` - :func:`ddpm_sample`, :func:`ddim_sample`, :func:`flow_sample` (Euler / Heun),
   :func:`ddim_step`, :func:`euler_step`, :func:`guided_prediction` (classifier-free guidance),
-  :class:`Trajectory` (``trajectory=True``), :func:`sample_in_batches`, :func:`samples_to_unit`.
+  :class:`Trajectory` (``trajectory=True``), :func:`sample_in_batches`, :func:`samples_to_unit`;
+* ``training`` - :func:`train_diffusion` (the visible loop: either objective, EMA, a minutes budget,
+  resume), :class:`DiffusionRun`;
+* ``latent`` - latent diffusion: :class:`ConvAutoencoder`, :class:`VelocityMLP`, :func:`train_autoencoder`,
+  :func:`encode_images`, :func:`decode_latents`;
+* ``recipes`` - the chapter's digit models as a :class:`Recipe` (method ``"ddpm"``, ``"flow"`` or
+  ``"latent-flow"``, sizes, budget, seed), :func:`train_recipe` -> :class:`TrainedDiffusion`
+  (``.sample(n, steps, y, guidance)`` -> digits in [0, 1]), checkpoints of kind ``"diffusion"``
+  (:func:`save_diffusion`, :func:`load_diffusion`) and the cache :func:`load_or_train_diffusion`.
+
+* ``evaluate`` - :func:`score_samples` (IS, FD, class shares via :mod:`aigc_course.evaluation`, sampling
+  seconds), :func:`guidance_sweep` (requested-class accuracy and diversity per guidance scale),
+  :func:`requested_accuracy`, :func:`within_class_diversity`, :func:`sampling_seconds`.
+
+Cache files: ``load_or_train_diffusion(recipe)`` keeps each trained recipe in
+``data_dir()/models/diffusion/<method>-<first 10 hex of sha1(json of recipe.to_dict(), sorted keys)>.pt``
+(:func:`cache_path`); the same recipe (e.g. ``budget("diffusion")``'s) finds the same file.
 
 Conventions: the network's time input is a float in [0, 1] for both objectives. For DDPM it is
 t / (T - 1) for the step index t (:meth:`NoiseSchedule.network_time`; 1 = pure noise); for flow
@@ -22,8 +38,17 @@ from .objectives import OBJECTIVES, ddpm_loss, drop_labels, flow_matching_loss
 from .unet import ResBlock, UNet, sinusoidal_embedding
 from .samplers import (Trajectory, ddim_sample, ddim_step, ddpm_sample, euler_step, flow_sample, guided_prediction,
                        sample_in_batches, samples_to_unit)
+from .training import DiffusionRun, train_diffusion
+from .latent import ConvAutoencoder, VelocityMLP, decode_latents, encode_images, train_autoencoder
+from .recipes import (METHODS, Recipe, budget_recipe, TrainedDiffusion, cache_path, load_diffusion, load_or_train_diffusion,
+                      save_diffusion, train_recipe, training_digits, with_budget)
+from .evaluate import guidance_sweep, requested_accuracy, sampling_seconds, score_samples, within_class_diversity
 
 __all__ = ["NoiseSchedule", "q_sample", "simulate_forward_chain", "OBJECTIVES", "ddpm_loss", "drop_labels",
            "flow_matching_loss", "ResBlock", "UNet", "sinusoidal_embedding", "Trajectory", "ddim_sample",
            "ddim_step", "ddpm_sample", "euler_step", "flow_sample", "guided_prediction", "sample_in_batches",
-           "samples_to_unit"]
+           "samples_to_unit", "DiffusionRun", "train_diffusion", "ConvAutoencoder", "VelocityMLP", "decode_latents",
+           "encode_images", "train_autoencoder", "METHODS", "Recipe", "budget_recipe", "TrainedDiffusion", "cache_path",
+           "load_diffusion", "load_or_train_diffusion", "save_diffusion", "train_recipe", "training_digits",
+           "with_budget", "guidance_sweep", "requested_accuracy", "sampling_seconds", "score_samples",
+           "within_class_diversity"]

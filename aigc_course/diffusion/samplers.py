@@ -56,6 +56,7 @@ def guided_prediction(model: nn.Module, x: torch.Tensor, t: torch.Tensor, y: tor
     With ``y`` None or ``guidance`` 1 it is one plain call; otherwise the conditional and the
     unconditional (null-class) predictions come from one batched call.
     """
+    guidance = require_float("guidance", guidance, minimum=0.0, maximum=100.0)
     if y is None or guidance == 1.0:
         return model(x, t, y)
     null = torch.full_like(y, model.num_classes)
