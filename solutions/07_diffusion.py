@@ -645,7 +645,7 @@ plot_curves({"latent flow": [r["inception_score"] for _, r in latent_steps]}, x=
 plt.show()
 
 # %%
-from aigc_course.diffusion import TrainedDiffusion, VelocityMLP, train_diffusion
+from aigc_course.diffusion import VelocityMLP, train_diffusion
 
 recipe = latent_trained.recipe
 digits, digit_labels = training_digits(recipe.train_subset)
@@ -657,7 +657,7 @@ for fraction in (0.25, 0.5, 1.0):
     run = train_diffusion(velocity, codes, objective="flow", minutes=BUDGET.latent_minutes * fraction, labels=digit_labels,
                           p_uncond=recipe.p_uncond, ema=recipe.ema, lr=recipe.lr, batch_size=recipe.batch_size,
                           seed=recipe.seed, device=device, progress=False, resume=run)
-    snapshot = TrainedDiffusion(recipe, run.best, autoencoder, run.history, run.seconds, 0.0, run.images_seen, run.epochs)
+    snapshot = dataclasses.replace(latent_trained, model=run.best, train_seconds=run.seconds)  # same autoencoder
     report = score_samples(snapshot, classifier, reference["features"], BUDGET.eval_samples, BUDGET.sampling_steps, seed=2)
     minutes_rows.append((run.seconds / 60, report))
     print(f"after {run.seconds / 60:5.2f} min ({run.epochs} epochs): IS {report['inception_score']:.2f}, "
