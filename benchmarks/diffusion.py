@@ -31,7 +31,7 @@ import torch
 from aigc_course.diffusion import (ConvAutoencoder, NoiseSchedule, TrainedDiffusion, UNet, VelocityMLP, budget_recipe,
                                    cache_path, encode_images, guidance_sweep, save_diffusion, score_samples,
                                    train_autoencoder, train_diffusion, training_digits)
-from aigc_course.evaluation.metrics import evaluate_images, load_or_train_classifier, real_reference
+from aigc_course.evaluation.metrics import classifier_config, evaluate_images, load_or_train_classifier, real_reference
 
 
 def _train_in_segments(method, model, data, labels, minutes, args, autoencoder=None, ae_seconds=0.0):
@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="also write every row to this JSON file")
     args = parser.parse_args()
     torch.manual_seed(0)
-    classifier = load_or_train_classifier(progress=False, verbose=False)
+    classifier = load_or_train_classifier(**classifier_config(), progress=False, verbose=False)
     reference = real_reference(classifier)
     images, labels = training_digits()
     real = evaluate_images(classifier, (images[-args.eval_n:] + 1) / 2, reference["features"])
