@@ -172,8 +172,9 @@ for step in (10, 250, 999):
         for x in (chain[:, j], jump[:, j]):
             worst_z = max(worst_z, abs(float(x.mean()) - mean) / math.sqrt(var / n_chain),
                           abs(float(x.var()) - var) / (var * math.sqrt(2 / (n_chain - 1))))
-        print(f"{step:5d} | {ab:9.5f} | {value:4.1f} | {mean:13.4f} {float(chain[:, j].mean()):7.4f} "
-              f"{float(jump[:, j].mean()):8.4f}    | {var:17.4f} {float(chain[:, j].var()):7.4f} {float(jump[:, j].var()):8.4f}")
+        c, q = chain[:, j], jump[:, j]
+        print(f"{step:5d} | {ab:9.5f} | {value:4.1f} | {mean:13.4f} {float(c.mean()):7.4f} {float(q.mean()):8.4f}    | "
+              f"{var:17.4f} {float(c.var()):7.4f} {float(q.var()):8.4f}")
 print(f"largest deviation: {worst_z:.2f} standard errors over {n_chain:,} samples each "
       f"({'within' if worst_z <= 4 else 'OUTSIDE'} the stated tolerance of 4)")
 
@@ -425,6 +426,19 @@ print(f"DDIM, {BUDGET.sampling_steps} steps: {ddim_coverage.modes_covered}/8 mod
       f"{ddim_coverage.high_quality_share:.1%} of {n_toy} samples within 3 sigma of a mode")
 
 # %% [markdown]
+# Why the playground uses the linear schedule: the first DDIM step computes $\hat x_0$ by dividing by
+# $\sqrt{\bar\alpha_{T-1}}$, so an error $\delta$ in the predicted noise lands in $x_s$ multiplied by about
+# $\sqrt{\bar\alpha_s / \bar\alpha_{T-1}}$. Images are protected by clipping $\hat x_0$ to the pixel range; 2-D points
+# have no such range. The factor for each schedule, for this run's first step:
+
+# %%
+for name, schedule in schedules.items():
+    ab = schedule.alpha_bars
+    first, second = indices[0], indices[1]
+    print(f"{name:32s}: alpha_bar at step {first} = {float(ab[first]):.2e}; an error in eps is amplified "
+          f"{math.sqrt(float(ab[second]) / float(ab[first])):,.0f}x by the first step (to step {second})")
+
+# %% [markdown]
 # ### Flow matching · 流匹配
 #
 # Flow matching (Lipman et al. 2023) and **rectified flow** (Liu, Gong and Liu 2023) drop the Markov
@@ -507,8 +521,10 @@ for ax, (name, trained) in zip(axes, pixel_models.items()):
     window = max(1, len(losses) // 50)
     smoothed = [sum(losses[i:i + window]) / window for i in range(0, len(losses) - window + 1, window)]
     plot_curves({name: smoothed}, xlabel=f"step (x{window})", ax=ax, title=f"{name}: training loss", logy=True)
-    print(f"{name:13s}: U-Net of {sum(p.numel() for p in trained.model.parameters()):,} parameters, {trained.train_seconds / 60:.1f} min "
-          f"of training, {trained.epochs} epochs, {trained.images_seen / trained.train_seconds:.0f} images/s")
+    n_weights = sum(p.numel() for p in trained.model.parameters())
+    print(f"{name:13s}: U-Net of {n_weights:,} parameters, {trained.train_seconds / 60:.1f} min of training, "
+          f"{trained.epochs} epochs, {trained.images_seen / trained.train_seconds:.0f} images/s; label dropout "
+          f"{trained.recipe.p_uncond:.0%}" + (f", {trained.recipe.schedule} schedule" if name == "DDPM" else ""))
 plt.tight_layout()
 plt.show()
 
@@ -588,8 +604,9 @@ from aigc_course.evaluation import evaluate_images
 
 latent_trained = load_or_train_diffusion(budget_recipe("latent-flow"), device=device)
 autoencoder = latent_trained.autoencoder
-print(f"autoencoder: {sum(p.numel() for p in autoencoder.parameters()):,} parameters, {latent_trained.autoencoder_seconds / 60:.1f} min; "
-      f"velocity MLP: {sum(p.numel() for p in latent_trained.model.parameters()):,} parameters, {latent_trained.train_seconds / 60:.1f} min, "
+print(f"autoencoder: {sum(p.numel() for p in autoencoder.parameters()):,} parameters, "
+      f"{latent_trained.autoencoder_seconds / 60:.1f} min; velocity MLP: "
+      f"{sum(p.numel() for p in latent_trained.model.parameters()):,} parameters, {latent_trained.train_seconds / 60:.1f} min, "
       f"{latent_trained.images_seen / latent_trained.train_seconds:.0f} codes/s "
       f"(the pixel flow U-Net: {flow_trained.images_seen / flow_trained.train_seconds:.0f} images/s)")
 n_score = BUDGET.pixel_eval_samples
@@ -597,6 +614,8 @@ reconstructed = samples_to_unit(decode_latents(autoencoder, encode_images(autoen
 reconstruction_report = evaluate_images(classifier, reconstructed, reference["features"])
 latent_report = score_samples(latent_trained, classifier, reference["features"], n_score, BUDGET.sampling_steps, seed=1)
 pixel_report = score_samples(flow_trained, classifier, reference["features"], n_score, BUDGET.sampling_steps, seed=1)
+
+# %%
 cost_rows = {"pixel flow (U-Net)": (pixel_report, flow_trained.train_seconds, flow_trained.images_seen),
              "latent flow (MLP + decoder)": (latent_report, latent_trained.train_seconds + latent_trained.autoencoder_seconds,
                                              latent_trained.images_seen),
@@ -605,7 +624,8 @@ lines = ["| | IS | FD | training s | training examples/s | sampling s per 1,000 
 for name, (r, seconds, seen) in cost_rows.items():
     speed = "" if seen is None else f"{seen / seconds:.0f}"
     sampling = f"{r['sampling_seconds_per_1000']:.2f}" if "sampling_seconds_per_1000" in r else ""
-    lines.append(f"| {name} | {r['inception_score']:.2f} | {r['frechet_distance']:.1f} | {seconds:.0f} | {speed} | {sampling} |")
+    lines.append(f"| {name} | {r['inception_score']:.2f} | {r['frechet_distance']:.1f} | {seconds:.0f} | {speed} "
+                 f"| {sampling} |")
 display(Markdown("\n".join(lines)))
 speedup = pixel_report["sampling_seconds_per_1000"] / latent_report["sampling_seconds_per_1000"]
 fd_word = "lower (better)" if latent_report["frechet_distance"] < pixel_report["frechet_distance"] else "higher (worse)"
@@ -781,7 +801,8 @@ flow, gan = compared["latent flow (ch. 07)"], compared["GAN (ch. 05)"]
 print(f"Lowest Frechet distance: {best_fd} ({compared[best_fd]['frechet_distance']:.1f}); highest Inception-style score: "
       f"{best_is} ({compared[best_is]['inception_score']:.2f}).")
 print(f"Latent flow against the GAN: FD {flow['frechet_distance']:.1f} vs {gan['frechet_distance']:.1f} "
-      f"({flow['frechet_distance'] / gan['frechet_distance']:.2f}x, {'lower' if flow['frechet_distance'] < gan['frechet_distance'] else 'higher'}); "
+      f"({flow['frechet_distance'] / gan['frechet_distance']:.2f}x, "
+      f"{'lower' if flow['frechet_distance'] < gan['frechet_distance'] else 'higher'}); "
       f"IS {flow['inception_score']:.2f} vs {gan['inception_score']:.2f}; smallest class {flow['min_class_fraction']:.1%} "
       f"vs {gan['min_class_fraction']:.1%}; {train_minutes['latent flow (ch. 07)']:.1f} vs "
       f"{train_minutes['GAN (ch. 05)']:.1f} training minutes.")
