@@ -29,7 +29,7 @@ import time
 import torch
 
 from aigc_course.diffusion import (ConvAutoencoder, NoiseSchedule, TrainedDiffusion, UNet, VelocityMLP, budget_recipe,
-                                   cache_path, encode_images, guidance_sweep, save_diffusion, score_samples,
+                                   cache_path, encode_images, guidance_sweep, sampling_seconds, save_diffusion, score_samples,
                                    train_autoencoder, train_diffusion, training_digits)
 from aigc_course.evaluation.metrics import classifier_config, evaluate_images, load_or_train_classifier, real_reference
 
@@ -109,6 +109,17 @@ def main() -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             final = trained
+        if method == "latent-flow" and final is not None:  # does the moving average help? and 64 digits' cost
+            raw = TrainedDiffusion(final.recipe, final.raw_model, autoencoder, final.history, final.train_seconds,
+                                   ae_seconds, final.images_seen, final.epochs)
+            for label, candidate in (("ema", final), ("raw", raw)):
+                rep = score_samples(candidate, classifier, reference["features"], min(shape_n, 2000), 20, clock="cpu")
+                print(json.dumps({"method": method, "weights": label, "steps": 20, "n": min(shape_n, 2000),
+                                  "IS": rep["inception_score"], "FD": rep["frechet_distance"]}), flush=True)
+            for steps in (5, 10, 20):
+                print(json.dumps({"method": method, "digits": 64, "steps": steps,
+                                  "cpu_seconds": sampling_seconds(final, 64, steps, clock="cpu"),
+                                  "wall_seconds": sampling_seconds(final, 64, steps, clock="wall")}), flush=True)
         if final is not None and (method == "latent-flow" or args.pixel_guidance):
             sweep = guidance_sweep(final, classifier, [float(w) for w in args.guidance.split(",")], args.per_class,
                                    20 if method == "latent-flow" else 10)

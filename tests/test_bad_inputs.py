@@ -840,6 +840,7 @@ rows("args", "with_budget", TypeError, "recipe", not_a_recipe=lambda c: dif.with
 rows("args", "cache_path", TypeError, "recipe", dict_recipe=lambda c: dif.cache_path({"method": "flow"}))
 rows("args", "train_recipe", TypeError, "recipe", dict_recipe=lambda c: dif.train_recipe({"method": "flow"}))
 rows("args", "load_or_train_diffusion", TypeError, "recipe", dict_recipe=lambda c: dif.load_or_train_diffusion("flow"))
+rows("args", "train_run", TypeError, "recipe", dict_recipe=lambda c: dif.train_run({"method": "flow"}, c.tmp))
 rows("args", "training_digits", ValueError, "train_subset", subset_0=lambda c: dif.training_digits(0))
 rows("args", "save_diffusion", TypeError, "trained", a_module=lambda c: dif.save_diffusion(c.tmp / "x.pt", tiny_unet()))
 rows("checkpoint", "load_diffusion", CheckpointError, "d.pt",
@@ -1263,6 +1264,31 @@ CLI_CASES = [
         c.monkeypatch.setenv("AIGC_COURSE_DATA", str(c.tmp / "c")),
         (c.tmp / "c" / "mnist" / "train-images-idx3-ubyte.gz").mkdir(parents=True),
         ["download", "--from", str(c.mnist / "mnist")])[2], "is a folder"),
+    # chapter 07: diffusion models on the command line
+    CliCase("train", "diffusion_out_is_a_file", lambda c: ["train", "flow", "--epochs", "1", "--out", str(_a_file(c))],
+            "is a file"),
+    CliCase("train", "ae_epochs_zero", lambda c: ["train", "latent-flow", "--epochs", "1", "--ae-epochs", "0", "--out",
+                                                 str(c.tmp / "r")], "--ae-epochs"),
+    CliCase("train", "diffusion_over_another_recipe", lambda c: ((c.tmp / "r").mkdir(), dif.save_diffusion(
+        c.tmp / "r" / "checkpoint.pt", tiny_trained()), ["train", "ddpm", "--epochs", "1", "--train-subset", "64", "--out",
+                                                          str(c.tmp / "r")])[2], "another recipe"),
+    CliCase("train", "diffusion_corrupt_checkpoint", lambda c: ((c.tmp / "r").mkdir(), (c.tmp / "r" / "checkpoint.pt")
+                                                               .write_bytes(b"PK\x03\x04 truncated"),
+                                                               ["train", "flow", "--epochs", "1", "--out", str(c.tmp / "r")])[2],
+            "checkpoint.pt"),
+    CliCase("sample", "digit_12", lambda c: _sample(c, str(dif.save_diffusion(c.tmp / "d.pt", tiny_trained())),
+                                                   str(c.tmp / "x.npy")) + ["--digit", "12"], "--digit"),
+    CliCase("sample", "guidance_negative", lambda c: _sample(c, str(dif.save_diffusion(c.tmp / "d.pt", tiny_trained())),
+                                                            str(c.tmp / "x.npy")) + ["--digit", "1", "--guidance", "-1"],
+            "--guidance"),
+    CliCase("sample", "guidance_without_digit", lambda c: _sample(c, str(dif.save_diffusion(c.tmp / "d.pt", tiny_trained())),
+                                                                 str(c.tmp / "x.npy")) + ["--guidance", "2"], "--digit"),
+    CliCase("sample", "steps_zero", lambda c: _sample(c, str(dif.save_diffusion(c.tmp / "d.pt", tiny_trained())),
+                                                     str(c.tmp / "x.npy")) + ["--steps", "0"], "--steps"),
+    CliCase("sample", "digit_for_a_gan", lambda c: _sample(c, _good_checkpoint(c), str(c.tmp / "x.npy")) + ["--digit", "3"],
+            "GAN checkpoint"),
+    CliCase("sample", "raw_for_a_diffusion_model", lambda c: _sample(c, str(dif.save_diffusion(
+        c.tmp / "d.pt", tiny_trained())), str(c.tmp / "x.npy")) + ["--raw"], "--raw"),
 ]
 
 

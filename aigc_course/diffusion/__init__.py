@@ -18,9 +18,16 @@
   (``.sample(n, steps, y, guidance)`` -> digits in [0, 1]), checkpoints of kind ``"diffusion"``
   (:func:`save_diffusion`, :func:`load_diffusion`) and the cache :func:`load_or_train_diffusion`.
 
+* ``runs`` - :func:`train_run`: a run folder with ``checkpoint.pt`` (with the optimizer), resumed
+  when present (``python -m aigc_course train ddpm|flow|latent-flow --epochs N --out DIR``;
+  ``sample --checkpoint DIR/checkpoint.pt --steps K --digit D --guidance W``);
 * ``evaluate`` - :func:`score_samples` (IS, FD, class shares via :mod:`aigc_course.evaluation`, sampling
   seconds), :func:`guidance_sweep` (requested-class accuracy and diversity per guidance scale),
   :func:`requested_accuracy`, :func:`within_class_diversity`, :func:`sampling_seconds`.
+
+Training budgets in minutes count on a ``clock``: ``"cpu"`` (the default; the process's CPU time,
+:func:`time.process_time`, i.e. minutes of one dedicated core with one torch thread, whatever else
+shares the machine) or ``"wall"``. With several torch threads, CPU minutes run faster than wall minutes.
 
 Cache files: ``load_or_train_diffusion(recipe)`` keeps each trained recipe in
 ``data_dir()/models/diffusion/<method>-<first 10 hex of sha1(json of recipe.to_dict(), sorted keys)>.pt``
@@ -42,6 +49,7 @@ from .training import DiffusionRun, train_diffusion
 from .latent import ConvAutoencoder, VelocityMLP, decode_latents, encode_images, train_autoencoder
 from .recipes import (METHODS, Recipe, budget_recipe, TrainedDiffusion, cache_path, load_diffusion, load_or_train_diffusion,
                       save_diffusion, train_recipe, training_digits, with_budget)
+from .runs import RunResult, train_run
 from .evaluate import guidance_sweep, requested_accuracy, sampling_seconds, score_samples, within_class_diversity
 
 __all__ = ["NoiseSchedule", "q_sample", "simulate_forward_chain", "OBJECTIVES", "ddpm_loss", "drop_labels",
@@ -50,5 +58,5 @@ __all__ = ["NoiseSchedule", "q_sample", "simulate_forward_chain", "OBJECTIVES", 
            "samples_to_unit", "DiffusionRun", "train_diffusion", "ConvAutoencoder", "VelocityMLP", "decode_latents",
            "encode_images", "train_autoencoder", "METHODS", "Recipe", "budget_recipe", "TrainedDiffusion", "cache_path",
            "load_diffusion", "load_or_train_diffusion", "save_diffusion", "train_recipe", "training_digits",
-           "with_budget", "guidance_sweep", "requested_accuracy", "sampling_seconds", "score_samples",
+           "with_budget", "RunResult", "train_run", "guidance_sweep", "requested_accuracy", "sampling_seconds", "score_samples",
            "within_class_diversity"]
