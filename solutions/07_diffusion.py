@@ -637,9 +637,8 @@ print(f"With {BUDGET.sampling_steps} Euler steps each, latent flow draws 1,000 d
 # %% [markdown]
 # The price of the latent space is the autoencoder: whatever its decoder cannot draw, no latent model
 # can generate (the reconstructions' FD above is computed on test digits against the same test set,
-# so it is, if anything, optimistic). The saving is in every step: a step of the MLP on a 32-vector
-# costs a small fraction of a U-Net pass over a 28×28 image, so the latent model sees many more
-# examples per second of training and samples far faster.
+# so it is, if anything, optimistic). The saving is in every step: the MLP works on a 32-vector where
+# the U-Net works on a 28×28 image; the table's examples per second and sampling time say by how much.
 #
 # ### Quality against steps and against training time
 #
@@ -892,13 +891,14 @@ for name in models:
 # What the chapter shows, in words that the numbers above test (read them against this run's output):
 #
 # - **Denoising is a regression.** The forward process is a closed-form Gaussian, the loss a mean squared
-#   error, and its optimum, the posterior mean, is the score in disguise; on the ring of Gaussians a small
-#   network lands near the exact optimum wherever the data put it to work.
+#   error, and its optimum, the posterior mean, is the score in disguise; on the ring of Gaussians the
+#   table of section 4 shows how far a small trained network is from that optimum at each noise level.
 # - **No mode collapse by construction.** A denoiser is pulled towards every mode its training data
 #   contains; nothing rewards it for dropping one, unlike a generator that only has to fool the current
 #   discriminator.
-# - **The cost moved to sampling, and then back.** DDPM needs a thousand network calls per sample; DDIM
-#   and straight flows need tens or fewer, and a latent space makes each call cheap.
+# - **The cost moved to sampling, and then back.** DDPM's ancestral sampler calls the network a thousand
+#   times per sample; DDIM and the flow samplers above used the few steps in the tables, and a latent
+#   space makes each call cheaper.
 # - **Guidance is a dial** between variety and faithfulness to the request.
 #
 # **Reproducing the figures** outside the notebook: `python benchmarks/diffusion.py` trains and scores
