@@ -1,6 +1,6 @@
 """Chapter 07: quality against training minutes and sampling steps for DDPM, flow matching and latent flow.
 
-    OMP_NUM_THREADS=1 python benchmarks/diffusion.py                       # the full budget (~35 CPU minutes)
+    OMP_NUM_THREADS=1 python benchmarks/diffusion.py --save-cache          # the full budget (~12 CPU minutes)
     OMP_NUM_THREADS=1 python benchmarks/diffusion.py --latent-minutes 1 --pixel-minutes 1 --eval-n 2000
 
 Every method trains on all 60,000 MNIST digits, class-conditional with label dropout 0.1 (so the
@@ -49,16 +49,16 @@ def _train_in_segments(method, model, data, labels, minutes, args, autoencoder=N
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="latent-flow,flow,ddpm")
-    parser.add_argument("--latent-minutes", type=float, default=4.0)
-    parser.add_argument("--ae-minutes", type=float, default=3.0)
-    parser.add_argument("--pixel-minutes", type=float, default=4.0)
+    parser.add_argument("--latent-minutes", type=float, default=3.0)
+    parser.add_argument("--ae-minutes", type=float, default=2.0)
+    parser.add_argument("--pixel-minutes", type=float, default=1.5)
     parser.add_argument("--pixel-base", type=int, default=16)
     parser.add_argument("--eval-n", type=int, default=10_000, help="samples scored for latent flow's final model")
-    parser.add_argument("--pixel-eval-n", type=int, default=500, help="samples scored for the pixel models")
+    parser.add_argument("--pixel-eval-n", type=int, default=300, help="samples scored for the pixel models")
     parser.add_argument("--guidance", default="0,1,2,3,5")
     parser.add_argument("--save-cache", action="store_true")
     parser.add_argument("--pixel-guidance", action="store_true", help="also sweep guidance for the pixel models (slow)")
-    parser.add_argument("--per-class", type=int, default=100, help="digits per class in the guidance sweep")
+    parser.add_argument("--per-class", type=int, default=50, help="digits per class in the guidance sweep")
     parser.add_argument("--json", default=None, help="also write every row to this JSON file")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -91,14 +91,15 @@ def main() -> int:
         final = None
         for last, train_minutes, trained in _train_in_segments(method, model, data, labels, minutes, args, autoencoder,
                                                                ae_seconds):
-            if method == "latent-flow":
-                plan = [(k, "euler") for k in (1, 2, 5, 10, 20, 50)] + [(5, "heun"), (10, "heun")] if last else [(20, "euler")]
+            small = min(shape_n, 2000)
+            if method == "latent-flow":  # (steps, solver, samples scored)
+                plan = ([(5, "euler", shape_n), (20, "euler", shape_n)] + [(k, "euler", small) for k in (1, 2, 10, 50)]
+                        + [(5, "heun", small), (10, "heun", small)]) if last else [(20, "euler", small)]
             elif method == "flow":
-                plan = [(5, "euler"), (10, "euler"), (20, "euler"), (5, "heun")] if last else [(10, "euler")]
+                plan = [(5, "euler", shape_n), (10, "euler", shape_n), (5, "heun", shape_n)] if last else [(10, "euler", shape_n)]
             else:
-                plan = [(10, "euler"), (25, "euler"), (50, "euler")] if last else [(10, "euler")]
-            n = shape_n if last else min(shape_n, 2000)
-            for steps, solver in plan:
+                plan = [(10, "euler", shape_n), (25, "euler", shape_n)] if last else [(10, "euler", shape_n)]
+            for steps, solver, n in plan:
                 rep = score_samples(trained, classifier, reference["features"], n, steps, method=solver, clock="cpu")
                 row = {"method": method, "params": params, "train_min": round(train_minutes, 2),
                        "ae_min": round(ae_seconds / 60, 2), "images_seen": trained.images_seen, "steps": steps,

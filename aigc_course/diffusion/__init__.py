@@ -30,7 +30,7 @@ Training budgets in minutes count on a ``clock``: ``"cpu"`` (the default; the pr
 shares the machine) or ``"wall"``. With several torch threads, CPU minutes run faster than wall minutes.
 
 Cache files: ``load_or_train_diffusion(recipe)`` keeps each trained recipe in
-``data_dir()/models/diffusion/<method>-<first 10 hex of sha1(json of recipe.to_dict(), sorted keys)>.pt``
+``data_dir()/models/diffusion/<method>-<first 10 hex of sha1(json of recipe.to_dict() + networks_version)>.pt``
 (:func:`cache_path`); the same recipe (e.g. ``budget("diffusion")``'s) finds the same file.
 
 Conventions: the network's time input is a float in [0, 1] for both objectives. For DDPM it is

@@ -25,7 +25,8 @@ from ..validate import require_bool, require_choice, require_float, require_imag
 
 
 class ConvAutoencoder(nn.Module):
-    """28x28 -> conv stride 2 (14) -> conv stride 2 (7) -> linear -> z ``[B, latent_dim]``, and back (tanh).
+    """28x28 -> conv stride 2 (14) -> conv stride 2 (7) -> linear -> z ``[B, latent_dim]``, and back with two
+    transposed convolutions (7 -> 14 -> 28; the output clamped to [-1, 1] by ``decode``).
 
     ``encode`` returns standardised codes (z - mean) / std with the buffers set by
     :func:`train_autoencoder`; ``decode`` takes them back to images in [-1, 1].
@@ -43,8 +44,7 @@ class ConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, 2 * base * 49), nn.SiLU(), nn.Unflatten(1, (2 * base, 7, 7)),
             nn.ConvTranspose2d(2 * base, base, 4, stride=2, padding=1), nn.SiLU(),
-            nn.ConvTranspose2d(base, base, 4, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(base, 1, 3, padding=1), nn.Tanh())
+            nn.ConvTranspose2d(base, 1, 4, stride=2, padding=1))  # linear output: a tanh saturated at -1 and died
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
 
@@ -56,11 +56,12 @@ class ConvAutoencoder(nn.Module):
         return (self.encoder(x) - self.latent_mean) / self.latent_std
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Standardised codes ``[B, latent_dim]`` -> images ``[B, 1, 28, 28]`` in [-1, 1]."""
-        return self.decoder(z * self.latent_std + self.latent_mean)
+        """Standardised codes ``[B, latent_dim]`` -> images ``[B, 1, 28, 28]`` in [-1, 1] (clamped)."""
+        return self.decoder(z * self.latent_std + self.latent_mean).clamp(-1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+        """The unclamped reconstruction (what training fits): ``[B, 1, 28, 28]``."""
+        return self.decoder(self.encoder(x))
 
 
 class VelocityMLP(nn.Module):

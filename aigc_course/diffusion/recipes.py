@@ -6,7 +6,7 @@ network sizes, the training budget and the seed. :func:`train_recipe` trains it 
 :class:`TrainedDiffusion`, whose :meth:`~TrainedDiffusion.sample` draws digits in [0, 1].
 
 Cache: :func:`load_or_train_diffusion` keeps a trained recipe in
-``data_dir()/models/diffusion/<method>-<sha1 of the recipe, 10 hex>.pt`` (:func:`cache_path`):
+``data_dir()/models/diffusion/<method>-<sha1 of the recipe and NETWORKS_VERSION, 10 hex>.pt`` (:func:`cache_path`):
 loaded when present and usable, otherwise (missing, corrupt, other settings) reported in one line
 and trained again. The checkpoint holds ``config = {"recipe": ..., "networks": ...}``, ``states``
 ``model`` (the EMA weights when EMA is on), ``raw_model`` and, for latent flow, ``autoencoder``;
@@ -39,6 +39,7 @@ from ..training import History
 from ..validate import require_choice, require_float, require_int, require_path
 
 METHODS = ("ddpm", "flow", "latent-flow")
+NETWORKS_VERSION = 2  # bumped when a network's layers change, so old cache files are not even tried
 CHECKPOINT_KIND = "diffusion"
 
 
@@ -228,10 +229,11 @@ def load_diffusion(path: str | Path, device: torch.device | str | None = None) -
 
 
 def cache_path(recipe: Recipe) -> Path:
-    """``data_dir()/models/diffusion/<method>-<sha1 of the recipe's fields, 10 hex>.pt``."""
+    """``data_dir()/models/diffusion/<method>-<sha1 of the recipe's fields and NETWORKS_VERSION, 10 hex>.pt``."""
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a Recipe, got {type(recipe).__name__}")
-    digest = hashlib.sha1(json.dumps(recipe.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+    settings = {**recipe.to_dict(), "networks_version": NETWORKS_VERSION}
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
     return data_dir() / "models" / "diffusion" / f"{recipe.method}-{digest}.pt"
 
 
