@@ -78,6 +78,10 @@ print(environment_report())
 # Each chapter is a notebook in `notebooks/` (with exercises) and `solutions/` (exercises solved).
 # Study times are for reading, running and doing the exercises; the README lists each notebook's
 # measured run time.
+#
+# Chapter 07 goes **beyond the article**: diffusion models and flow matching (扩散模型与流匹配), the
+# technique behind today's image generators, which the article never mentions; it is built from
+# scratch there and measured against the GAN and the VAE of the earlier chapters.
 
 # %%
 from IPython.display import Markdown, display

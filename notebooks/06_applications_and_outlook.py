@@ -739,9 +739,10 @@ plt.show()
 # Two developments the article does not mention shape the field today: **Transformers** scaled up into
 # large language models (Vaswani et al., 2017, is where the architecture of Section 2 comes from), and
 # **diffusion models** (Ho, Jain and Abbeel, 2020), the family behind most current image generators,
-# trained to undo noise step by step (the restoration of Section 1 is a distant cousin). Both are trained with
-# likelihood-based objectives like the ones measured in this chapter, and scaling them up makes the
-# challenges above (cost, memorization, consent, detection) larger, not smaller.
+# trained to undo noise step by step (the restoration of Section 1 is a distant cousin; chapter 07 builds them
+# and their successor, flow matching, from scratch and measures them against the GAN and the VAE).
+# Both are trained with likelihood-based objectives like the ones measured in this chapter, and scaling
+# them up makes the challenges above (cost, memorization, consent, detection) larger, not smaller.
 
 # %% [markdown]
 # ## 5. Tools, resources and references, corrected · 工具和资源推荐、参考资料 (article §7, §10)
@@ -849,4 +850,5 @@ display(Markdown(f"""
 # §8 is something you can measure before you believe it. And every reference in §10 can be checked: the
 # ones above were.
 #
-# **Back to the start:** [00 · Welcome and overview · 欢迎与概览](00_overview.ipynb).
+# **Next, beyond the article:** [07 · Diffusion and flow matching · 扩散模型与流匹配](07_diffusion.ipynb), the
+# technique behind today's image generators. **Back to the start:** [00 · Welcome and overview · 欢迎与概览](00_overview.ipynb).

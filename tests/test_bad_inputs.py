@@ -1015,6 +1015,78 @@ def test_bad_input_fails_clearly(case: Case, tmp_path, monkeypatch, request):
     assert not (tmp_path / "pwned").exists(), "code from a checkpoint file ran"
 
 
+# ---- chapter 07, the notebook side: the 2-D playground, the exact denoiser, figures and exercises --------
+
+import aigc_course.diffusion.plots as dplots  # noqa: E402
+import aigc_course.diffusion.toy as dtoy  # noqa: E402
+from aigc_course.checks import diffusion as dchecks  # noqa: E402
+
+RING = gan.GaussianRing()
+LINEAR = dif.NoiseSchedule.linear(100)
+
+
+def toy_net() -> nn.Module:
+    torch.manual_seed(0)
+    return dtoy.ToyDenoiser(hidden=8, depth=1)
+
+
+def tiny_trajectory() -> "dif.Trajectory":
+    return dif.flow_sample(tiny_unet(), 2, (1, 28, 28), steps=2, trajectory=True, progress=False)
+
+
+rows("args", "check_q_sample", ValueError, "t",  # the reference the check rebinds
+     step_past_the_end=lambda c: dchecks.check_q_sample.reference(torch.zeros(2, 2), torch.tensor([0, 100]),
+                                                                  torch.zeros(2, 2), LINEAR))
+rows("args", "check_ddpm_loss", TypeError, "model",
+     not_a_module=lambda c: dchecks.check_ddpm_loss.reference(lambda x, t: x, torch.zeros(2, 2), LINEAR))
+rows("numbers", "check_ddim_step", ValueError, "alpha_bar_t",
+     zero_alpha_bar=lambda c: dchecks.check_ddim_step.reference(torch.zeros(2, 2), torch.zeros(2, 2), 0.0, 0.5))
+rows("args", "train_toy_diffusion", ValueError, "objective",
+     unknown_objective=lambda c: dtoy.train_toy_diffusion(RING, "gan", LINEAR, steps=1, progress=False))
+rows("args", "train_toy_diffusion", TypeError, "schedule",
+     ddpm_without_schedule=lambda c: dtoy.train_toy_diffusion(RING, "ddpm", None, steps=1, progress=False))
+rows("args", "train_toy_diffusion", TypeError, "loss",
+     loss_not_callable=lambda c: dtoy.train_toy_diffusion(RING, "ddpm", LINEAR, steps=1, progress=False, loss=3))
+rows("args", "mixture_denoiser", ValueError, "centers",
+     wrong_dimension=lambda c: dtoy.mixture_denoiser(torch.zeros(2, 3), 0.5, RING.centers(), 0.1))
+rows("numbers", "mixture_denoiser", ValueError, "alpha_bar",
+     zero_alpha_bar=lambda c: dtoy.mixture_denoiser(torch.zeros(2, 2), 0.0, RING.centers(), 0.1))
+rows("numbers", "mixture_denoiser", ValueError, "weights",
+     negative_weight=lambda c: dtoy.mixture_denoiser(torch.zeros(2, 2), 0.5, RING.centers()[:2], 0.1,
+                                                     torch.tensor([1.0, -1.0])))
+rows("numbers", "mixture_noise", ValueError, "alpha_bar",
+     no_noise=lambda c: dtoy.mixture_noise(torch.zeros(2, 2), 1.0, RING.centers(), 0.1))
+rows("numbers", "mixture_log_density", ValueError, "x_t",
+     nan_point=lambda c: dtoy.mixture_log_density(with_nan(torch.zeros(2, 2)), 0.5, RING.centers(), 0.1))
+rows("args", "monte_carlo_denoiser", ValueError, "samples",
+     no_samples=lambda c: dtoy.monte_carlo_denoiser(torch.zeros(2, 2), 0.5, RING, samples=0))
+rows("args", "compare_with_exact", ValueError, "steps",
+     no_steps=lambda c: dtoy.compare_with_exact(toy_net(), RING, LINEAR, []),
+     step_past_the_end=lambda c: dtoy.compare_with_exact(toy_net(), RING, LINEAR, [100]))
+rows("args", "noising_grid", ValueError, "x0",
+     not_images=lambda c: dplots.noising_grid(torch.zeros(2, 28, 28), LINEAR, [0]))
+rows("args", "noising_grid", ValueError, "steps",
+     step_past_the_end=lambda c: dplots.noising_grid(torch.zeros(2, 1, 28, 28), LINEAR, [0, 100]))
+rows("args", "plot_snr", ValueError, "schedules", empty=lambda c: dplots.plot_snr({}))
+rows("args", "plot_snr", TypeError, "schedules['x']", not_a_schedule=lambda c: dplots.plot_snr({"x": [0.1, 0.2]}))
+rows("args", "snr_at", ValueError, "fractions", fraction_2=lambda c: dplots.snr_at(LINEAR, [2.0]))
+rows("args", "trajectory_frame", TypeError, "trajectory", a_tensor=lambda c: dplots.trajectory_frame(torch.zeros(2), 0))
+rows("args", "trajectory_frame", ValueError, "index", past_the_end=lambda c: dplots.trajectory_frame(tiny_trajectory(), 3))
+rows("args", "sample_images", ValueError, "sampler",
+     unknown_sampler=lambda c: dplots.sample_images(tiny_unet(), "rk4", 2, n=2))
+rows("args", "sample_images", TypeError, "schedule",
+     ddim_without_schedule=lambda c: dplots.sample_images(tiny_unet(), "ddim", 2, n=2))
+rows("args", "sample_images", ValueError, "digit",
+     digit_10=lambda c: dplots.sample_images(tiny_unet(), "euler", 2, n=2, digit=10))
+rows("args", "plot_toy_samples", ValueError, "samples['x']",
+     three_columns=lambda c: dplots.plot_toy_samples({"x": torch.zeros(4, 3)}, RING))
+rows("numbers", "evaluate_images", ValueError, "images",
+     nan_pixel=lambda c: ev.evaluate_images(tiny_classifier(), with_nan(imgs()), torch.zeros(5, 128)))
+rows("numbers", "gan_training_step", ValueError, "real",
+     nan_real=lambda c: gan.gan_training_step(*tiny_gan(), torch.optim.SGD(tiny_gan()[0].parameters(), lr=0.0),
+                                              torch.optim.SGD(tiny_gan()[1].parameters(), lr=0.0),
+                                              with_nan(imgs()[:, 0] * 2 - 1), torch.zeros(3, 100)))
+
 FAMILIES = ("numbers", "args", "checkpoint", "cache")
 NO_INPUT = {  # public functions the notebooks call that take no argument at all: nothing to get wrong
     "chapter_table_markdown", "corrections_markdown", "dropped_markdown", "draw_pipelines", "article_claims",

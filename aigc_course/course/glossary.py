@@ -100,6 +100,18 @@ GLOSSARY: tuple[Term, ...] = (
     Term("batch normalization", "批归一化", "BN", "Normalizing each feature over the batch, then rescaling it with learned parameters.", "05"),
     Term("conditional GAN", "条件生成对抗网络", "cGAN", "A GAN whose generator and discriminator also receive a label.", "05"),
     Term("checkpoint", "检查点", "", "A saved training state (weights, optimizers, epoch, RNG) from which training resumes.", "05"),
+    # chapter 07: diffusion and flow matching (beyond the article)
+    Term("diffusion model", "扩散模型", "", "A generator that starts from pure noise and removes it step by step with a learned denoiser.", "07"),
+    Term("forward noising process", "前向加噪", "q(x_t|x_0)", "x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps: data drowned in Gaussian noise, in closed form at any t.", "07"),
+    Term("denoising", "去噪", "", "Predicting the clean data (or the noise that was added) from a noisy input.", "07"),
+    Term("noise schedule", "噪声调度", "", "The variances beta_t, or equivalently alpha_bar_t, that fix how much noise each step t holds.", "07"),
+    Term("signal-to-noise ratio", "信噪比", "SNR", "alpha_bar_t / (1 - alpha_bar_t): the power of the signal over that of the noise at step t.", "07"),
+    Term("score matching", "得分匹配", "", "Learning the score grad_x log p(x); by denoising, the score of x_t is -E[eps | x_t] / sqrt(1 - alpha_bar_t).", "07"),
+    Term("DDIM sampling", "DDIM采样", "DDIM", "A deterministic reverse process that reuses a DDPM's network and can skip most of the steps.", "07"),
+    Term("flow matching", "流匹配", "", "Training a velocity field v(x_t, t) to transport noise to data along chosen paths; rectified flow uses straight lines.", "07"),
+    Term("classifier-free guidance", "无分类器引导", "CFG", "eps_uncond + w (eps_cond - eps_uncond): one network trained with and without the label, extrapolated at sampling.", "07"),
+    Term("latent diffusion", "潜在扩散", "", "Diffusion in an autoencoder's latent space instead of pixel space (the Stable Diffusion recipe).", "07"),
+    Term("U-Net", "U形网络", "", "A convolutional encoder-decoder with skip connections between matching resolutions.", "07"),
     # §1.4.3 acronyms
     Term("deep neural network", "深度神经网络", "DNN", "A neural network with several hidden layers.", "00"),
     Term("convolutional neural network", "卷积神经网络", "CNN", "A network of convolutions sharing weights across image positions.", "03, 05"),

@@ -39,6 +39,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("04", "self_attention", "Self-attention", "自注意力机制", "§3.3, §4.2-4.3", 60),
     Chapter("05", "mnist_gan_project", "The MNIST GAN project", "项目实战", "§5", 90),
     Chapter("06", "applications_and_outlook", "Applications, challenges and further reading", "应用、挑战与资源", "§6-10", 75),
+    Chapter("07", "diffusion", "Diffusion and flow matching", "扩散模型与流匹配", "beyond the article", 90),
 )
 
 

@@ -68,6 +68,8 @@ print(environment_report())
 # ## 2. 课程学习路线 · The path through the course
 #
 # 每章是一个笔记本：`notebooks/` 中是学生版（含练习），`solutions/` 中是答案版（练习已解答）；中文版分别在 `zh/notebooks/` 和 `zh/solutions/`。下表的学习时间包括阅读、运行和做练习；README 列出了每个笔记本实测的运行时间。
+#
+# 第 07 章**超出原文范围**：扩散模型与流匹配（diffusion models and flow matching）是当今图像生成器背后的技术，而原文从未提及；该章从零实现它们，并与前几章的 GAN 和 VAE 进行实测比较。
 
 # %%
 from IPython.display import Markdown, display
