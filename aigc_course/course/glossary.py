@@ -51,6 +51,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("robust z-score", "稳健z分数", "", "0.6745 (v - median) / MAD: an outlier score that outliers cannot inflate.", "01"),
     Term("median absolute deviation", "中位数绝对偏差", "MAD", "The median of |x - median(x)|, a robust spread.", "01"),
     Term("label-preserving transformation", "标签保持变换", "", "A change of an input that keeps its class (a small shift of a digit).", "01"),
+    Term("sign test", "符号检验", "", "Of the n items on which two classifiers disagree, k favour one; under equal accuracy k ~ Binomial(n, 1/2).", "01"),
     Term("generator", "生成器", "G", "The network that maps noise (or a latent code) to content.", "02"),
     Term("discriminator", "判别器", "D", "A GAN's classifier of real versus generated samples, used only during training.", "02"),
     Term("value function", "价值函数", "V(D, G)", "E_x[log D(x)] + E_z[log(1 - D(G(z)))], maximized by D and minimized by G.", "02"),

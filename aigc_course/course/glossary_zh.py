@@ -30,6 +30,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "robust z-score": "0.6745 (v - median) / MAD：一种不会被离群值本身抬高的离群分数。",
     "median absolute deviation": "|x - median(x)| 的中位数，一种稳健的离散程度度量。",
     "label-preserving transformation": "不改变类别的输入变化（例如把数字平移一点）。",
+    "sign test": "两个分类器意见不一致的 n 个样本中有 k 个偏向其中一方；若二者准确率相同，则 k ~ Binomial(n, 1/2)。",
     "generator": "把噪声（或潜在编码）映射为内容的网络。",
     "discriminator": "GAN 中区分真实样本与生成样本的分类器，只在训练时使用。",
     "value function": "E_x[log D(x)] + E_z[log(1 - D(G(z)))]，D 使其最大，G 使其最小。",
