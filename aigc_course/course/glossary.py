@@ -61,6 +61,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("logit", "对数几率", "", "log(p / (1 - p)), a network's output before the sigmoid.", "02"),
     Term("mode coverage", "模式覆盖", "", "The share of the data's modes (classes, clusters) a generator reproduces.", "02, 05"),
     Term("mode collapse", "模式崩溃", "", "A generator covering only a few modes of the data distribution.", "02"),
+    Term("mode hopping", "模式跳跃", "", "A collapsed generator moving its few modes from place to place as the discriminator catches up.", "02"),
     Term("latent space", "潜在空间", "", "The space of codes z from which a decoder or generator produces content.", "03"),
     Term("encoder / decoder", "编码器 / 解码器", "", "Networks mapping data to latent codes and latent codes back to data.", "03"),
     Term("evidence lower bound", "证据下界", "ELBO", "E_q[log p(x|z)] - KL(q(z|x) || p(z)), a lower bound on log p(x).", "03"),

@@ -40,6 +40,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "logit": "log(p / (1 - p))，即网络在 sigmoid 之前的输出。",
     "mode coverage": "生成器能再现的数据模式（类别、簇）所占的比例。",
     "mode collapse": "生成器只覆盖数据分布中少数几个模式。",
+    "mode hopping": "崩溃的生成器随着判别器追上来，把它仅有的几个模式从一处移到另一处。",
     "latent space": "潜在编码 z 所在的空间，解码器或生成器由它产生内容。",
     "encoder / decoder": "把数据映射为潜在编码、再把潜在编码映射回数据的两个网络。",
     "evidence lower bound": "E_q[log p(x|z)] - KL(q(z|x) || p(z))，log p(x) 的一个下界。",

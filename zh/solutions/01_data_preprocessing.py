@@ -536,4 +536,4 @@ augmentation. Run the notebook without `AIGC_COURSE_FAST` for the real compariso
 # * 过拟合表现为训练准确率与测试准确率之间的差距；数据增强通过教会网络不变性来缩小这一差距。
 # * 在无泄露的折上做交叉验证；报告均值和离散程度，并在相同的折上比较不同设置。
 #
-# **下一章**：[02 · 生成对抗网络 · Generative adversarial networks](../../solutions/02_gan.ipynb)。
+# **下一章**：[02 · 生成对抗网络 · Generative adversarial networks](02_gan.ipynb)。
