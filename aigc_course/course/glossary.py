@@ -71,6 +71,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("active unit", "活跃单元", "", "A latent unit whose mean mu_k(x) varies across the data by more than 0.01.", "03"),
     Term("importance-weighted bound", "重要性加权下界", "IWAE", "log of the average over k samples of p(x|z) p(z) / q(z|x); tightens towards log p(x) as k grows.", "03"),
     Term("beta-VAE", "β-变分自编码器", "", "The KL term weighted by beta, trading reconstruction against the information z carries.", "03"),
+    Term("nat", "奈特", "", "The unit of information with natural logarithms: -log p is in nats; 1 nat = 1 / ln 2 bits.", "03"),
     Term("softmax", "Softmax函数", "", "exp(x_i) / sum_j exp(x_j): positive weights that sum to one.", "04"),
     Term("query / key / value", "查询 / 键 / 值", "Q / K / V", "Learned projections: queries are compared with keys; values are averaged.", "04"),
     Term("scaled dot-product attention", "缩放点积注意力", "", "softmax(Q K^T / sqrt(d)) V.", "04"),

@@ -50,6 +50,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "active unit": "均值 mu_k(x) 在数据上的方差超过 0.01 的潜在单元。",
     "importance-weighted bound": "对 k 个样本的 p(x|z) p(z) / q(z|x) 取平均再取对数；k 增大时逐渐逼近 log p(x)。",
     "beta-VAE": "KL 项乘以权重 beta，在重构质量与 z 携带的信息量之间权衡。",
+    "nat": "以自然对数计量的信息单位：-log p 的单位是奈特；1 nat = 1 / ln 2 bits。",
     "softmax": "exp(x_i) / sum_j exp(x_j)：和为一的正权重。",
     "query / key / value": "学到的三个投影：查询与键比较，值被加权平均。",
     "scaled dot-product attention": "softmax(Q K^T / sqrt(d)) V。",

@@ -397,4 +397,4 @@ print(f"collapsed run (5 G-steps per D-step): {cc.modes_covered}/8 modes, {100 *
 # - 一步训练：先在真实数据和**分离后**的生成样本上训练 $D$，再让梯度穿过**冻结**的 $D$ 来训练 $G$。原文的 Keras 代码两者都没做，而且从未让生成器针对判别器进行训练。
 # - 模式覆盖必须测量，不能靠目测；跑得比判别器快的生成器会崩溃。
 #
-# **下一章**：[03 · 变分自编码器 · Variational autoencoders](../../solutions/03_vae.ipynb)；MNIST GAN 项目在第 [05](../../solutions/05_mnist_gan_project.ipynb) 章。
+# **下一章**：[03 · 变分自编码器 · Variational autoencoders](03_vae.ipynb)；MNIST GAN 项目在第 [05](../../solutions/05_mnist_gan_project.ipynb) 章。
