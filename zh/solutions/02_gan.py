@@ -314,7 +314,7 @@ print(f"real data: {real_coverage.modes_covered}/8 modes covered, {100 * real_co
 TARGET_MODES, TARGET_QUALITY = 7, 0.80
 
 # %% [markdown]
-# 用你的 `gan_training_step` 训练（如果你的练习 2.3 没有通过，就用参考实现）。图中是叠加在 $D$ 的决策面上的 $G$ 的样本（橙色）（蓝色：$D(x) \to 1$，“真实”；红色：$D(x) \to 0$，“生成”）；黑色圆圈是各模式的 3σ 半径。
+# 用你的 `gan_training_step` 训练（如果你的练习 2.3 没有通过，就用参考实现）。图中橙色的点是 $G$ 的样本，底色是 $D$ 的决策面（蓝色：$D(x) \to 1$，“真实”；红色：$D(x) \to 0$，“生成”）；黑色圆圈是各模式的 3σ 半径。
 
 # %%
 config = ToyGANConfig(steps=BUDGET.toy_steps, batch_size=BUDGET.toy_batch, seed=0)
