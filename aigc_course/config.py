@@ -84,11 +84,11 @@ class PreprocessingBudget:
 
 @dataclass(frozen=True)
 class GanBudget:
-    """Chapter 02: the toy ring GAN, the collapse demo and the D* experiment."""
+    """Chapter 02: the toy ring GAN (the collapse demo runs the same steps), WGAN-GP on the ring, the D* experiment."""
 
     toy_steps: int = 4000
     toy_batch: int = 256
-    collapse_steps: int = 1000
+    wgan_steps: int = 4000
     dstar_steps: int = 3000
     dstar_batch: int = 1024
 
@@ -106,6 +106,9 @@ class VaeBudget:
     beta_epochs: int = 5
     iwae_images: int = 1000
     iwae_k: int = 200
+    prior_samples: int = 2000  # decoded z ~ N(0, I) judged by the evaluation classifier (beta = 0 vs 1)
+    classifier_subset: int | None = None  # the evaluation classifier of chapter 05 (the same cache file)
+    classifier_epochs: int = 3
 
 
 @dataclass(frozen=True)
@@ -167,9 +170,10 @@ _FAST: dict[str, Any] = {
     "overview": OverviewBudget(),
     "preprocessing": PreprocessingBudget(train_subset=200, epochs=2, cv_folds=3, test_images=1000,
                                          monitor_images=500, corrupt_pool=2000, per_kind=20),
-    "gan": GanBudget(toy_steps=300, collapse_steps=150, dstar_steps=1000),
+    "gan": GanBudget(toy_steps=300, dstar_steps=1000, wgan_steps=100),
     "vae": VaeBudget(epochs=2, mlp_epochs=3, train_subset=6000, test_subset=1000, latent2d_epochs=3,
-                     beta_epochs=2, iwae_images=100, iwae_k=20),
+                     beta_epochs=2, iwae_images=100, iwae_k=20, prior_samples=500, classifier_subset=6000,
+                     classifier_epochs=1),
     "attention": AttentionBudget(reverse_steps=100, sort_steps=100, test_size=500, saturation_trials=300),
     "mnist_gan": MnistGanBudget(epochs=1, port_epochs=1, train_subset=1024, eval_samples=500, nn_queries=200,
                                 classifier_subset=6000, classifier_epochs=1, speed_steps=2, reference_images=2000),

@@ -29,8 +29,8 @@
 #    scored on MNIST with corruption we plant ourselves;
 # 3. normalization: three scalings with exact inverses, and why the statistics come from the training split only;
 # 4. augmentation: batched, seeded shifts, rotations, flips and noise, and why a flip is wrong for digits;
-# 5. overfitting: a classifier trained on 1,000 digits, with and without augmentation;
-# 6. cross-validation: a leak-free k-fold split and the accuracy's mean ± standard deviation.
+# 5. overfitting: a classifier trained on a small subset (1,000 digits with the full budget), with and without augmentation;
+# 6. cross-validation: a leak-free, stratified k-fold split and the accuracy's mean ± standard deviation.
 #
 # Exercises 1.1-1.4 are along the way.
 
@@ -95,13 +95,14 @@ print(f"training digits: {len(x_train)} (per class {torch.bincount(y_train, minl
 # ## 1. Where preprocessing sits · 预处理在生成流程中的位置
 #
 # > **⚠️ Errata · 勘误 (article §2, §2.2).** The article's diagram sends the preprocessed data into the
-# > generator (数据预处理 → 生成器), and §2.2 says preprocessing "directly affects the generator's training".
-# > A GAN generator never reads data: its input is random noise $z$. Preprocessed real images go to the
+# > generator (“数据预处理 → 生成器”), and §2.2 says preprocessing “直接影响生成器的训练效果” ("directly
+# > affects the generator's training"). An **unconditional** GAN's generator, the article's and this course's,
+# > never reads data: its input is random noise $z$. Preprocessed real images go to the
 # > **discriminator** (判别器), and the generator learns about the data only through the discriminator's
-# > gradients. In a VAE the data go to the **encoder** (编码器), and the decoder is trained to rebuild
+# > gradients. (Conditional and image-to-image GANs do feed the generator data: a label, or an input image.) In a VAE the data go to the **encoder** (编码器), and the decoder is trained to rebuild
 # > that same preprocessed $x$. Preprocessing does constrain the generator in one direct way: its output
 # > layer must produce the range the data were scaled to (a $\tanh$ output for data in $[-1, 1]$), and
-# > generated values must be mapped back to pixels by the **inverse** of that scaling (section 3).
+# > generated values must be mapped back to pixels by the **inverse** of that scaling (Section 3).
 
 # %%
 from aigc_course.preprocessing import draw_preprocessing_in_pipelines
@@ -197,15 +198,21 @@ display(Markdown("\n".join(rows)))
 cleaning_scores = scores
 
 # %% [markdown]
-# The planted problems are caught, and a few clean digits are flagged too, all of them by the outlier
-# test. Look at them before deciding anything: they are genuine digits, written unusually thick, or thin and faint.
-# That is why the cleaner reports instead of deleting. The histogram shows the outlier score behind it,
+# The table says how many of each planted problem were caught. Some clean digits are flagged too: the
+# next cell counts them by the check that flagged them and shows them. Look at them before deciding anything:
+# they are genuine digits (we planted nothing in them), only unusual ones. That is why the cleaner
+# reports instead of deleting. The histogram shows the outlier score behind the outlier test,
 # computed with *your* `robust_z`: the largest $|z|$ over three features (ink, roughness, roughness per
 # unit of ink), with the medians and MADs taken from the images that passed the other checks
 # (the clean digits and the noise images).
 
 # %%
 false_alarms = [i for i in report.flagged if truth[i] == 0]
+alarms_by_check = {}
+for issue in report.issues:
+    if truth[issue.index] == 0:
+        alarms_by_check[issue.kind] = alarms_by_check.get(issue.kind, 0) + 1
+print(f"clean images flagged: {len(false_alarms)} of {int((truth == 0).sum())}; flags on them by check: {alarms_by_check}")
 if false_alarms:
     show_images(dirty[false_alarms[:16]], nrow=16,
                 title=f"clean digits the outlier test flagged ({len(false_alarms)} of {int((truth == 0).sum())})")
@@ -291,6 +298,9 @@ print(f"fitted on train + test (leak): mean {leaked_mean:.4f}, std {leaked_std:.
 # (最近类均值) on standardized pixels: each test digit gets the label of the closest class average.
 # We score the test digits once with the training statistics, and once as ten batches of one class
 # each (as if each batch came from a different scanner) standardized with the batch's own statistics.
+# The batches are **sorted by class** on purpose: that is the extreme case, where a batch's own
+# statistics are statistics of one digit class, so they carry information about the label. As a
+# control, the same batch sizes are also drawn at random from the shuffled test set, mixing the classes.
 
 # %%
 from aigc_course.preprocessing import nearest_class_mean_predict
@@ -301,12 +311,26 @@ own_stats = torch.empty_like(honest)
 for c in range(10):
     batch = y_test == c
     own_stats[batch] = nearest_class_mean_predict(z_train, y_train, standardize(x_test[batch], *fit_standardization(x_test[batch])))
-changed = int((honest != own_stats).sum())
-print(f"accuracy with the training statistics:      {(honest == y_test).float().mean():.1%}")
-print(f"accuracy with each batch's own statistics:  {(own_stats == y_test).float().mean():.1%}")
-print(f"{changed} of {len(y_test)} test digits get a different label only because of the company they were evaluated in")
+mixed_stats = torch.empty_like(honest)
+shuffled = torch.randperm(len(y_test), generator=torch.Generator().manual_seed(6))
+for batch in shuffled.split(torch.bincount(y_test, minlength=10).tolist()):  # the same 10 batch sizes
+    mixed_stats[batch] = nearest_class_mean_predict(z_train, y_train, standardize(x_test[batch], *fit_standardization(x_test[batch])))
+changed, changed_mixed = int((honest != own_stats).sum()), int((honest != mixed_stats).sum())
+print(f"accuracy with the training statistics:                        {(honest == y_test).float().mean():.1%}")
+print(f"accuracy with each batch's own statistics, batches by class:  {(own_stats == y_test).float().mean():.1%}")
+print(f"accuracy with each batch's own statistics, batches mixed:     {(mixed_stats == y_test).float().mean():.1%}")
+print(f"labels changed by the batch statistics: {changed} of {len(y_test)} (batches by class), "
+      f"{changed_mixed} (mixed batches)")
 
 # %% [markdown]
+# Read the two counts together. With batches sorted by class, a batch's own mean and standard deviation
+# are those of one digit class, so standardizing with them moves every digit of the batch the same way,
+# and which way depends on the class: the prediction now depends on information about the label that
+# came from the *other* test digits. That is why this demonstration uses sorted batches: it is the
+# worst case, and real data often arrive sorted or grouped (by scanner, by writer, by date). With mixed
+# batches the batch statistics are close to the training ones; every label that still changes is a
+# prediction that depends on which batch its digit happened to be in.
+#
 # ## 4. Data augmentation · 数据增强
 #
 # Augmentation trains on transformed copies of the data: shifted a pixel or two, rotated a few degrees,
@@ -365,9 +389,11 @@ for ax, (name, batch) in zip(axes, variants.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# > **⚠️ Errata · 勘误 (article §2.1-2.2).** §2.2 lists flipping among the augmentations without a condition
-# > ("增加训练数据的多样性，如随机裁剪、旋转、翻转等"), and §2.1 says cleaning, normalization and augmentation
-# > "raise the diversity and quality of the data" (以提高数据的多样性和质量). Two corrections:
+# > **⚠️ Errata · 勘误 (article §2.1-2.2).** §2.2 lists flipping among the augmentations without a condition,
+# > “通过变换输入数据来增加训练数据的多样性，如随机裁剪、旋转、翻转等” ("increase the diversity of the training
+# > data by transforming the input data, e.g. random cropping, rotation, flipping"), and §2.1 says cleaning,
+# > normalization and augmentation are done “以提高数据的多样性和质量” ("to raise the diversity and quality of
+# > the data"). Two corrections:
 # > 1. A transformation is only an augmentation if it keeps the label. A mirrored 2, 3, 4, 5, 6, 7 or 9 is
 # >    not that digit (nor any digit); mirrored text is not text. Flips are fine for photos of animals,
 # >    wrong for digits and letters. Section 5 measures this with a trained classifier.
@@ -449,13 +475,13 @@ fig.tight_layout()
 #
 # * **Without augmentation** the training accuracy climbs to (nearly) 100% and the training loss keeps
 #   falling towards zero, while the test accuracy levels off well below: the gap between the two curves is
-#   the overfitting. The network has memorized its 1,000 digits, including details that do not carry over.
+#   the overfitting. The network has memorized its training digits, including details that do not carry over.
 # * **With augmentation** the training loss stays higher (each epoch shows new variants, which cannot all be
 #   memorized) and the network has to rely on what every shifted and rotated 3 has in common. The test curve
 #   ends higher and the gap is smaller.
 #
 # Augmentation did not add information that was not there: it told the network which changes do *not*
-# matter (a small shift or rotation), which is exactly what 1,000 examples cannot show on their own.
+# matter (a small shift or rotation), which is exactly what a thousand examples cannot show on their own.
 #
 # ### Is the difference real? · 差异是否显著？
 #
@@ -526,7 +552,7 @@ show_images(tests["mirrored"][:16], nrow=16, title="mirrored test digits: " + " 
 # $k$ folds, trains $k$ models, each on $k - 1$ folds, and scores each on the fold it never saw; the mean of
 # the $k$ scores estimates the accuracy and their spread shows how much it depends on the split.
 # The splitting must not leak: no digit may be in a model's training folds and its validation fold,
-# and (section 2) no duplicate of a digit either, which is one more reason to deduplicate first.
+# and (Section 2) no duplicate of a digit either, which is one more reason to deduplicate first.
 #
 # **Exercise 1.4.** Write `kfold_indices(n, k, generator)`: shuffle $0..n-1$ once with
 # `torch.randperm(n, generator=generator)`, cut it into $k$ folds whose sizes differ by at most one, and
@@ -545,14 +571,25 @@ from aigc_course.checks.preprocessing import check_kfold_indices
 kfold_indices = check_kfold_indices(kfold_indices)
 
 # %% [markdown]
-# Both settings are cross-validated on the **same folds** and from the same initial weights per fold,
-# so their scores can be compared fold by fold (a paired comparison).
+# A random split can give a fold more 7s and fewer 1s than the data has, and then the fold's accuracy
+# also measures that luck. A **stratified** split (分层抽样) deals the digits of each class out evenly, so
+# every validation fold has the class proportions of the whole set (`stratified_kfold_indices`). The
+# cell prints, for both splits, how far the folds' class counts stray, and then cross-validates on the
+# stratified folds. Both settings are cross-validated on the **same folds** and from the same initial
+# weights per fold, so their scores can be compared fold by fold (a paired comparison).
 
 # %%
-from aigc_course.preprocessing import cross_validate, mean_and_std
+from aigc_course.preprocessing import cross_validate, mean_and_std, stratified_kfold_indices
 
-splits = kfold_indices(len(x_train), BUDGET.cv_folds, torch.Generator().manual_seed(4))
-print("fold sizes (validation):", [len(val) for _, val in splits])
+random_splits = kfold_indices(len(x_train), BUDGET.cv_folds, torch.Generator().manual_seed(4))
+splits = stratified_kfold_indices(y_train, BUDGET.cv_folds, torch.Generator().manual_seed(4))
+expected = torch.bincount(y_train, minlength=10).double() / BUDGET.cv_folds  # a class's count per fold
+for name, candidate in (("random", random_splits), ("stratified", splits)):
+    counts = torch.stack([torch.bincount(y_train[val], minlength=10) for _, val in candidate]).double()
+    print(f"{name:10s} folds: validation sizes {[len(val) for _, val in candidate]}, largest gap between a "
+          f"class's count in a fold and its expected count: {(counts - expected).abs().max():.1f} digits")
+print(f"each fold's model trains on {len(splits[0][0])} of the {len(x_train)} digits and is validated on "
+      f"{len(splits[0][1])} (one digit = {100 / len(splits[0][1]):.2f} accuracy points)")
 cv = {name: cross_validate(x_train, y_train, splits, epochs=BUDGET.epochs, seed=100, augment=aug, device=device)
       for name, aug in (("no augmentation", None), ("rotation + shift", augment))}
 for name, scores in cv.items():
@@ -569,12 +606,12 @@ print(f"binomial standard error sqrt(p (1 - p) / n) of one accuracy near {acc_cv
 
 # %% [markdown]
 # Three cautions when reading these numbers.
-# * A validation fold is small: with 200 digits (the full budget) one digit is half a point, and the
-#   binomial standard error printed above is over a point. Per-fold differences of a point or two are
-#   within that noise, so a few folds may favour either setting; the mean difference and the 10,000-digit
-#   test set (whose standard error is several times smaller) are the steadier evidence.
-# * Each fold's model trains on $(k-1)/k$ of the data (800 of 1,000 digits), so cross-validation slightly
-#   underestimates the accuracy of the model trained on all of it.
+# * A validation fold is small: the cell above printed how many accuracy points one digit is worth, and
+#   the binomial standard error of one fold's accuracy. Per-fold differences within a standard error or
+#   two are noise, so a few folds may favour either setting; the mean difference and the full test set
+#   (whose standard error, printed beside it, is smaller) are the steadier evidence.
+# * Each fold's model trains on $(k-1)/k$ of the data (the count is printed above), so cross-validation
+#   slightly underestimates the accuracy of the model trained on all of it.
 # * The $k$ scores are not independent (their training sets overlap), so the sample standard deviation
 #   understates the true uncertainty; no unbiased estimate of it exists (Bengio and Grandvalet, 2004).
 #   Treat "mean ± std" as a rough guide, not a confidence interval.
@@ -611,6 +648,6 @@ augmentation. Run the notebook without `AIGC_COURSE_FAST` for the real compariso
 # * Every scaling needs an exact inverse (round, clip), and its statistics come from the training split only.
 # * Augment only with label-preserving transformations, and never let a generative model learn the augmentations.
 # * Overfitting shows as a gap between training and test accuracy; augmentation narrows it by teaching invariances.
-# * Cross-validate on leak-free folds; report the mean and the spread, and compare settings on the same folds.
+# * Cross-validate on leak-free, stratified folds; report the mean and the spread, and compare settings on the same folds.
 #
 # **Next:** [02 · Generative adversarial networks · 生成对抗网络](02_gan.ipynb).

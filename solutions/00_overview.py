@@ -113,16 +113,17 @@ show_images(images_to_unit(train_images[:32]), nrow=16, title="the first 32 trai
 # %% [markdown]
 # ## 4. The AIGC pipeline, corrected · AIGC流程图（修正）
 #
-# > **⚠️ Errata · 勘误 (article §2).** The article's flowchart draws an arrow from preprocessed data
-# > (数据预处理) into the generator (生成器), and an arrow from the discriminator (判别器) to "generated
-# > content" (生成内容). Two things are wrong for a GAN:
-# > - the data → generator arrow: a GAN generator reads **random noise**, not data; real data reaches
-# >   only the discriminator;
+# > **⚠️ Errata · 勘误 (article §2).** The article's flowchart draws the arrows “数据预处理 → 生成器” and
+# > “判别器 → 生成内容” (preprocessed data → generator, discriminator → generated content). Both are wrong
+# > for the GANs the article and this course build:
+# > - the data → generator arrow: an **unconditional** GAN's generator reads **random noise**, not data;
+# >   real data reaches only the discriminator. (Conditional GANs also give the generator a label, and
+# >   image-to-image GANs such as pix2pix give it an input image: there, the generator does read data.)
 # > - the discriminator → content arrow: the discriminator **produces no content**. It exists only while
 # >   the GAN trains, turning "real or fake?" into a loss; at generation time only the trained generator runs.
 # >
-# > §2.3 also says the generator "usually adopts a DNN structure such as GAN or VAE"
-# > (通常采用深度神经网络（DNN）结构，如生成对抗网络（GAN）或变分自编码器（VAE）): a GAN and a VAE are
+# > §2.3 also says “生成器通常采用深度神经网络（DNN）结构，如生成对抗网络（GAN）或变分自编码器（VAE）”
+# > (the generator "usually adopts a DNN structure such as GAN or VAE"): a GAN and a VAE are
 # > *training frameworks* for networks, not network architectures. Below, training and generation are
 # > drawn separately, with the VAE and self-attention beside them.
 
@@ -136,6 +137,21 @@ draw_pipelines();
 #
 # The article's §1.4 terms and acronyms, with the terms the course adds. Each definition is one
 # the course stands behind; the last column says which chapter teaches it.
+#
+# > **⚠️ Errata · 勘误 (article §1.4.1).** The article defines 变分推理 (variational inference) as
+# > “一种概率模型推理方法，旨在通过优化概率分布来逼近真实数据的生成过程” ("a method of inference in
+# > probabilistic models that approximates the true data-generating process by optimizing a probability
+# > distribution"). Approximating the data-generating process is what fitting a generative model does;
+# > variational inference approximates something else: an **intractable posterior** $p(z\mid x)$, by the
+# > member $q(z)$ of a tractable family (for a VAE, a diagonal Gaussian $q_\phi(z\mid x)$ computed by the
+# > encoder) that maximizes the evidence lower bound (ELBO), which is the same as minimizing
+# > $\mathrm{KL}(q(z)\,\|\,p(z\mid x))$. Chapter 03 derives it. The glossary below uses this definition.
+# >
+# > The three definitions of §1.4.2 (数据增强, 过拟合, 交叉验证) are right. The glossary adds what they
+# > leave implicit: an augmentation must keep the label (“通过变换输入数据来增加训练数据的多样性”, "transform
+# > the input data to increase the diversity of the training data", says nothing about it, and chapter 01
+# > measures why it matters), and cross-validation uses each of the $k$ parts once for validation while
+# > training on the others (“分别进行训练和验证”, "train and validate separately", does not say how).
 
 # %%
 from aigc_course.course import glossary_markdown

@@ -588,6 +588,35 @@ rows("args", "train_digit_classifier", ValueError, "labels", label_twelve=lambda
 rows("args", "train_digit_classifier", ValueError, "seed", huge_seed=lambda c: pre.train_digit_classifier(
     imgs(4), torch.zeros(4, dtype=torch.long), epochs=1, seed=2**40, progress=False))
 rows("args", "check_kfold_indices", ValueError, "k", k_above_n=lambda c: pre.kfold_indices(3, 5, torch.Generator()))
+rows("args", "stratified_kfold_indices", ValueError, "k", k_above_n=lambda c: pre.stratified_kfold_indices(
+    torch.tensor([0, 1, 0]), 5, torch.Generator()))
+rows("args", "stratified_kfold_indices", TypeError, "labels", float_labels=lambda c: pre.stratified_kfold_indices(
+    torch.tensor([0.0, 1.0, 0.0]), 2, torch.Generator()))
+rows("args", "stratified_kfold_indices", TypeError, "generator", seed_instead=lambda c: pre.stratified_kfold_indices(
+    torch.tensor([0, 1, 0, 1]), 2, 0))
+rows("args", "vanishing_gradient_table", ValueError, "shifts", negative=lambda c: gan.vanishing_gradient_table([-1.0]))
+rows("args", "vanishing_gradient_table", ValueError, "std", zero_std=lambda c: gan.vanishing_gradient_table([1.0], std=0.0))
+rows("args", "wgan_gp_step", ValueError, "saturating", saturating=lambda c: gan.wgan_gp_step(
+    gan.mlp(2, 2), gan.mlp(2, 1), torch.optim.SGD(gan.mlp(2, 2).parameters(), lr=0.1),
+    torch.optim.SGD(gan.mlp(2, 1).parameters(), lr=0.1), torch.zeros(4, 2), torch.zeros(4, 2), saturating=True))
+rows("args", "wgan_gp_step", ValueError, "critic_steps", zero=lambda c: gan.wgan_gp_step(
+    gan.mlp(2, 2), gan.mlp(2, 1), torch.optim.SGD(gan.mlp(2, 2).parameters(), lr=0.1),
+    torch.optim.SGD(gan.mlp(2, 1).parameters(), lr=0.1), torch.zeros(4, 2), torch.zeros(4, 2), critic_steps=0))
+rows("args", "wgan_gp_step", ValueError, "real", nan_real=lambda c: gan.wgan_gp_step(
+    gan.mlp(2, 2), gan.mlp(2, 1), torch.optim.SGD(gan.mlp(2, 2).parameters(), lr=0.1),
+    torch.optim.SGD(gan.mlp(2, 1).parameters(), lr=0.1), with_nan(torch.zeros(4, 2)), torch.zeros(4, 2)))
+rows("args", "gradient_penalty", ValueError, "fake", other_shape=lambda c: gan.gradient_penalty(
+    gan.mlp(2, 1), torch.zeros(4, 2), torch.zeros(3, 2)))
+rows("args", "critic_loss", ValueError, "real_scores", nan=lambda c: gan.critic_loss(torch.tensor([NAN]), torch.zeros(1)))
+rows("args", "wgan_generator_loss", ValueError, "fake_scores", empty=lambda c: gan.wgan_generator_loss(torch.zeros(0)))
+rows("args", "gaussian_decoder_nll", ValueError, "variance", zero=lambda c: vae.gaussian_decoder_nll(imgs(), imgs(), 0.0))
+rows("args", "gaussian_decoder_nll", ValueError, "mean", other_shape=lambda c: vae.gaussian_decoder_nll(imgs(3), imgs(2), 1.0))
+rows("args", "inception_score", ValueError, "probs", rows_not_summing_to_one=lambda c: ev.inception_score(torch.ones(2, 10)),
+     nan=lambda c: ev.inception_score(torch.full((2, 10), NAN)))
+rows("args", "bits_per_dimension", ValueError, "dims", zero=lambda c: vae.bits_per_dimension(100.0, dims=0))
+rows("args", "bits_per_dimension", ValueError, "nats_per_image", nan=lambda c: vae.bits_per_dimension(NAN))
+rows("args", "train_vae", ValueError, "update", unknown=lambda c: vae.train_vae(tiny_vae(), imgs(), epochs=1, progress=False,
+                                                                               update="sideways"))
 rows("args", "check_robust_z", ValueError, "reference", constant=lambda c: pre.robust_z(torch.ones(5)))
 rows("args", "check_random_shift", ValueError, "max_shift", too_large=lambda c: pre.random_shift(imgs(), torch.Generator(), 28))
 rows("args", "check_symmetric_to_uint8", ValueError, "y", nan=lambda c: pre.symmetric_to_uint8(torch.tensor([NAN])))

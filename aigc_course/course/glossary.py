@@ -29,7 +29,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("self-attention", "自注意力机制", "",
          "Each position's output is a softmax-weighted average of value vectors, weighted by query-key similarity.", "04"),
     Term("variational inference", "变分推理（通称变分推断）", "VI",
-         "Approximating an intractable posterior p(z|x) by the member q(z|x) of a simpler family that maximizes the ELBO.", "03"),
+         "Approximating an intractable posterior p(z|x) by the member q(z|x) of a tractable family that maximizes the ELBO, i.e. minimizes KL(q(z|x) || p(z|x)) (the article's \"data-generating process\" is wrong: see chapter 00).", "03"),
     # §1.4.2 related concepts
     Term("data augmentation", "数据增强", "",
          "Label-preserving random transformations of training inputs that enlarge the effective training set.", "01"),

@@ -14,7 +14,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "generative adversarial network": "生成器与判别器作为双人博弈共同训练；训练结束后只使用生成器。",
     "variational autoencoder": "编码器 q(z|x) 与解码器 p(x|z) 通过最大化证据下界（ELBO）联合训练。",
     "self-attention": "每个位置的输出是值向量的 softmax 加权平均，权重由查询与键的相似度决定。",
-    "variational inference": "在一个较简单的分布族中找出使 ELBO 最大的成员 q(z|x)，用它近似无法直接计算的后验 p(z|x)。",
+    "variational inference": "在一个易于计算的分布族中找出使 ELBO 最大（即使 KL(q(z|x) || p(z|x)) 最小）的成员 q(z|x)，用它近似无法直接计算的后验 p(z|x)（原文说逼近“真实数据的生成过程”，有误，见第 00 章）。",
     "data augmentation": "对训练输入做保持标签不变的随机变换，从而扩大有效训练集。",
     "overfitting": "拟合了训练集中的噪声：训练误差低，在未见过的数据上误差明显更高。",
     "cross-validation": "把数据分成 k 折，每次用 k-1 折训练、用留出的一折验证，重复 k 次，以估计泛化能力。",

@@ -134,6 +134,27 @@ def kfold_indices(n: int, k: int, generator: torch.Generator) -> list[tuple[torc
     return splits
 
 
+def stratified_kfold_indices(labels: torch.Tensor, k: int,
+                             generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """k (train_index, val_index) pairs whose validation folds hold each class in (almost) equal numbers.
+
+    ``labels`` ``[N]`` (integer classes). The indices of each class are shuffled, the classes are laid
+    one after another (smallest label first), and position j of that list goes to fold j mod k: each
+    fold gets every class's count divided by k, rounded up or down, and fold sizes differ by at most
+    one. As in :func:`kfold_indices`, the validation folds partition 0..N-1 and indices are sorted.
+    """
+    labels = require_tensor("labels", labels, ndim=1, integer=True)
+    n = require_int("len(labels)", len(labels), minimum=2, maximum=10_000_000)
+    k = require_int("k", k, minimum=2, maximum=n)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    members = [(labels == c).nonzero().flatten() for c in labels.unique(sorted=True)]
+    laid_out = torch.cat([m[torch.randperm(len(m), generator=generator)] for m in members])
+    fold_of = torch.empty(n, dtype=torch.long)
+    fold_of[laid_out] = torch.arange(n) % k
+    return [((fold_of != f).nonzero().flatten(), (fold_of == f).nonzero().flatten()) for f in range(k)]
+
+
 def train_digit_classifier(train_x: torch.Tensor, train_y: torch.Tensor, *, epochs: int, seed: int,
                            augment: Augment | None = None,
                            eval_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,

@@ -90,6 +90,29 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(dim=1)
 
 
+def gaussian_decoder_nll(x: torch.Tensor, mean: torch.Tensor, variance: float) -> torch.Tensor:
+    """-log N(x; mean, variance I) summed over pixels: ``[B, ...]`` twice -> ``[B]`` (nats).
+
+    -log p(x|z) = ||x - mean||^2 / (2 variance) + (D / 2) log(2 pi variance), D pixels per image.
+    With a fixed variance the first term is the squared error divided by 2 variance, so minimizing
+    -ELBO = that + KL is minimizing ||x - mean||^2 + (2 variance) KL: the variance acts like beta = 2 variance.
+    """
+    x = require_tensor("x", x, floating=True, finite=True, non_empty=True)
+    if x.dim() < 2:
+        raise ValueError(f"x must be a batch [B, ...] of at least 2 dimensions, got shape {list(x.shape)}")
+    mean = require_tensor("mean", mean, floating=True, finite=True, shape=tuple(x.shape))
+    variance = require_float("variance", variance, minimum=0.0, strict_minimum=True)
+    pixels = x[0].numel()
+    return (x - mean).pow(2).flatten(1).sum(1) / (2 * variance) + 0.5 * pixels * (LOG_2PI + math.log(variance))
+
+
+def bits_per_dimension(nats_per_image: float, dims: int = 784) -> float:
+    """A negative log-likelihood in nats per image expressed in bits per pixel: nats / (dims * ln 2)."""
+    nats = require_float("nats_per_image", nats_per_image)
+    dims = require_int("dims", dims, minimum=1)
+    return nats / (dims * math.log(2))
+
+
 class VAELoss(NamedTuple):
     """Batch means (scalar tensors): ``loss = reconstruction + beta * kl``."""
 

@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .losses import reparameterize
-from ..validate import IMAGE_SHAPE, require_images, require_int, require_tensor
+from ..validate import IMAGE_SHAPE, require_choice, require_images, require_int, require_tensor
 
 PIXELS = 28 * 28
 LATENT_DIM = 20  # the pytorch/examples latent size: chapter 03's models and chapter 06's reuse of them
@@ -53,6 +53,14 @@ class VAEBase(nn.Module):
     """Shared plumbing: ``encode`` -> (mu, logvar), ``decode`` -> logits, ``forward`` samples z once."""
 
     latent_dim: int
+    ENCODER_PARTS: tuple[str, ...] = ()  # names of the child modules that make up the encoder
+    DECODER_PARTS: tuple[str, ...] = ()
+
+    def part_parameters(self, part: str) -> list[nn.Parameter]:
+        """The parameters of the ``"encoder"`` or of the ``"decoder"`` (together: all of them)."""
+        require_choice("part", part, ("encoder", "decoder"))
+        names = self.ENCODER_PARTS if part == "encoder" else self.DECODER_PARTS
+        return [p for name in names for p in getattr(self, name).parameters()]
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self._encode(as_image_batch(x))
@@ -85,6 +93,9 @@ class MLPVAE(VAEBase):
     ``sigmoid`` moved into the loss), which changes no number, only the numerics.
     """
 
+    ENCODER_PARTS = ("fc1", "fc2")
+    DECODER_PARTS = ("fc3", "fc4")
+
     def __init__(self, latent_dim: int = LATENT_DIM, hidden: int = 400) -> None:
         super().__init__()
         self.latent_dim = require_int("latent_dim", latent_dim, minimum=1, maximum=MAX_WIDTH)
@@ -115,6 +126,9 @@ class ConvVAE(VAEBase):
     Activations are SiLU, x * sigmoid(x). Strided convolutions (no pooling) and few channels
     keep it fast on a CPU: 1.72 million multiply-adds per image forward, 2.6 times the MLP's 0.65 million.
     """
+
+    ENCODER_PARTS = ("encoder",)
+    DECODER_PARTS = ("decoder",)
 
     def __init__(self, latent_dim: int = LATENT_DIM, channels: tuple[int, int] = (16, 32), hidden: int = 256) -> None:
         super().__init__()

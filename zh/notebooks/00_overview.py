@@ -99,11 +99,11 @@ show_images(images_to_unit(train_images[:32]), nrow=16, title="the first 32 trai
 # %% [markdown]
 # ## 4. AIGC流程图（修正） · The AIGC pipeline, corrected
 #
-# > **⚠️ 勘误 · Errata（原文 §2）**：原文的流程图画了一条从预处理后的数据（“数据预处理”）指向生成器（“生成器”）的箭头，又画了一条从判别器（“判别器”）指向“生成内容”的箭头。对 GAN 而言，这两处都是错的：
-# > - 数据 → 生成器的箭头：GAN 的生成器读入的是**随机噪声**，而不是数据；真实数据只送入判别器；
+# > **⚠️ 勘误 · Errata（原文 §2）**：原文的流程图画了“数据预处理 → 生成器”和“判别器 → 生成内容”两条箭头（preprocessed data → generator, discriminator → generated content）。对原文和本课程所构建的 GAN 而言，这两条都是错的：
+# > - 数据 → 生成器的箭头：**无条件**（unconditional）GAN 的生成器读入的是**随机噪声**，而不是数据；真实数据只送入判别器。（条件 GAN 还会把类别标签交给生成器，pix2pix 这类图像到图像的 GAN 则把一张输入图像交给生成器：在那些模型里，生成器确实读入数据。）
 # > - 判别器 → 生成内容的箭头：判别器**不产生任何内容**。它只在 GAN 训练期间存在，作用是把“真还是假？”的判断变成损失；生成时只运行训练好的生成器。
 # >
-# > §2.3 还说生成器“通常采用深度神经网络（DNN）结构，如生成对抗网络（GAN）或变分自编码器（VAE）”：GAN 和 VAE 是训练网络的*框架*（training frameworks），而不是网络结构。下图把训练和生成分开画，并在旁边画出 VAE 和自注意力。
+# > §2.3 还说“生成器通常采用深度神经网络（DNN）结构，如生成对抗网络（GAN）或变分自编码器（VAE）”（the generator "usually adopts a DNN structure such as GAN or VAE"）：GAN 和 VAE 是训练网络的*框架*（training frameworks），而不是网络结构。下图把训练和生成分开画，并在旁边画出 VAE 和自注意力。
 
 # %%
 from aigc_course.course import draw_pipelines
@@ -114,6 +114,10 @@ draw_pipelines();
 # ## 5. 双语术语表 · Bilingual glossary
 #
 # 原文 §1.4 的术语和缩略词，加上本课程补充的术语。每条定义都是本课程经过核实、愿意为之负责的定义；最后一列是讲授该术语的章节。下表由代码生成，释义为英文；“中文”一列是全课程（包括本中文版）统一使用的译名。
+#
+# > **⚠️ 勘误 · Errata（原文 §1.4.1）**：原文把变分推理（variational inference）定义为“一种概率模型推理方法，旨在通过优化概率分布来逼近真实数据的生成过程”（"a method of inference in probabilistic models that approximates the true data-generating process by optimizing a probability distribution"）。逼近数据的生成过程是拟合生成模型要做的事；变分推理逼近的是另一样东西：一个**无法直接计算的后验** $p(z\mid x)$。它在一个易于计算的分布族中找出使证据下界（ELBO）最大的成员 $q(z)$（对 VAE 来说，是由编码器算出的对角高斯 $q_\phi(z\mid x)$），这等价于使 $\mathrm{KL}(q(z)\,\|\,p(z\mid x))$ 最小。第 03 章给出推导。下面的术语表采用这一定义。
+# >
+# > 原文 §1.4.2 的三条定义（数据增强、过拟合、交叉验证）是对的。术语表补上了它们没有明说的内容：数据增强必须保持标签不变（“通过变换输入数据来增加训练数据的多样性”对此只字未提，第 01 章会测量它为什么重要）；交叉验证让 $k$ 份数据中的每一份轮流做一次验证集，用其余各份训练（“分别进行训练和验证”没有说明怎样划分）。
 
 # %%
 from aigc_course.course import glossary_markdown

@@ -23,8 +23,8 @@
 # 2. 数据清洗：检测器*报告*重复样本、空白图像、NaN、超出范围的像素和离群值，并在我们自己注入了脏数据的 MNIST 上评分；
 # 3. 归一化：三种缩放方式及其精确的逆变换，以及为什么统计量只能来自训练集；
 # 4. 数据增强：批量、可用种子复现的平移、旋转、翻转和噪声，以及为什么翻转不适用于数字；
-# 5. 过拟合：在 1,000 个数字上训练的分类器，使用与不使用数据增强各训练一次；
-# 6. 交叉验证：无泄露的 k 折划分，以及准确率的均值 ± 标准差。
+# 5. 过拟合：在一个小子集（完整预算下为 1,000 个数字）上训练的分类器，使用与不使用数据增强各训练一次；
+# 6. 交叉验证：无泄露的分层 k 折划分，以及准确率的均值 ± 标准差。
 #
 # 练习 1.1-1.4 分布在各节之中。
 
@@ -88,7 +88,7 @@ print(f"training digits: {len(x_train)} (per class {torch.bincount(y_train, minl
 # %% [markdown]
 # ## 1. 预处理在生成流程中的位置 · Where preprocessing sits
 #
-# > **⚠️ 勘误 · Errata（原文 §2、§2.2）**：原文的示意图把预处理后的数据送入生成器（数据预处理 → 生成器），§2.2 又说预处理直接影响生成器的训练。GAN 的生成器从不读取数据：它的输入是随机噪声 $z$。预处理后的真实图像送入**判别器**，生成器只能通过判别器传回的梯度了解数据。在 VAE 中，数据送入**编码器**，解码器被训练来重建同一个预处理后的 $x$。预处理确实以一种直接的方式约束生成器：它的输出层必须产生数据被缩放到的那个范围（数据在 $[-1, 1]$ 内时用 $\tanh$ 输出），而生成的值必须用该缩放的**逆变换**映射回像素（第 3 节）。
+# > **⚠️ 勘误 · Errata（原文 §2、§2.2）**：原文的示意图把预处理后的数据送入生成器（“数据预处理 → 生成器”），§2.2 又说预处理“直接影响生成器的训练效果”。**无条件**（unconditional）GAN 的生成器，也就是原文的和本课程的生成器，从不读取数据：它的输入是随机噪声 $z$。预处理后的真实图像送入**判别器**，生成器只能通过判别器传回的梯度了解数据。（条件 GAN 和图像到图像的 GAN 确实会把数据送入生成器：一个标签，或者一张输入图像。）在 VAE 中，数据送入**编码器**，解码器被训练来重建同一个预处理后的 $x$。预处理确实以一种直接的方式约束生成器：它的输出层必须产生数据被缩放到的那个范围（数据在 $[-1, 1]$ 内时用 $\tanh$ 输出），而生成的值必须用该缩放的**逆变换**映射回像素（第 3 节）。
 
 # %%
 from aigc_course.preprocessing import draw_preprocessing_in_pipelines
@@ -170,10 +170,15 @@ display(Markdown("\n".join(rows)))
 cleaning_scores = scores
 
 # %% [markdown]
-# 注入的问题都被查了出来，另外也有几个干净的数字被标记，它们全都是被离群值检验标记的。在做任何决定之前先看看它们：它们是真实的数字，只是写得特别粗，或者又细又淡。这正是清洗器只报告、不删除的原因。直方图展示了背后的离群分数，它是用*你的* `robust_z` 计算的：三个特征（墨迹量、粗糙度、单位墨迹的粗糙度）上 $|z|$ 的最大值，其中各个中位数和 MAD 取自通过了其他检查的图像（干净的数字和噪声图像）。
+# 上表列出了每一类注入的问题各查出了多少。也有一些干净的数字被标记：下一个单元格按标记它们的检查分别计数，并展示这些数字。在做任何决定之前先看看它们：它们是真实的数字（我们没有在它们身上注入任何东西），只是不太寻常。这正是清洗器只报告、不删除的原因。直方图展示了离群值检验背后的离群分数，它是用*你的* `robust_z` 计算的：三个特征（墨迹量、粗糙度、单位墨迹的粗糙度）上 $|z|$ 的最大值，其中各个中位数和 MAD 取自通过了其他检查的图像（干净的数字和噪声图像）。
 
 # %%
 false_alarms = [i for i in report.flagged if truth[i] == 0]
+alarms_by_check = {}
+for issue in report.issues:
+    if truth[issue.index] == 0:
+        alarms_by_check[issue.kind] = alarms_by_check.get(issue.kind, 0) + 1
+print(f"clean images flagged: {len(false_alarms)} of {int((truth == 0).sum())}; flags on them by check: {alarms_by_check}")
 if false_alarms:
     show_images(dirty[false_alarms[:16]], nrow=16,
                 title=f"clean digits the outlier test flagged ({len(false_alarms)} of {int((truth == 0).sum())})")
@@ -244,7 +249,7 @@ print(f"test set after standardizing: mean {z_test.mean():+.4f}, std {z_test.std
 print(f"fitted on train + test (leak): mean {leaked_mean:.4f}, std {leaked_std:.4f}")
 
 # %% [markdown]
-# 在 MNIST 上，两个全局数值在测试集泄露进来时只会变化一点点，因为训练数字和测试数字来自同一个分布。但这条规则依然重要：参数多的统计量（每个像素一个参数、PCA）能从测试集吸收多得多的信息，交叉验证也必须在每一折内部拟合它们。这种泄露更常见的形式，是直接在被评估的数据上拟合（“`fit_transform(test)`”）。这样一来，对某个数字的预测取决于碰巧和它一起被评估的*其他*数字。为了在几毫秒内看到这一点，这里用一个基于标准化像素的**最近类均值**分类器（nearest class mean）：每个测试数字得到与它最近的类均值的标签。我们对测试数字评分两次：一次使用训练集的统计量；另一次把它们分成十批、每批只含一个类别（就好像每批来自不同的扫描仪），并用每批自己的统计量做标准化。
+# 在 MNIST 上，两个全局数值在测试集泄露进来时只会变化一点点，因为训练数字和测试数字来自同一个分布。但这条规则依然重要：参数多的统计量（每个像素一个参数、PCA）能从测试集吸收多得多的信息，交叉验证也必须在每一折内部拟合它们。这种泄露更常见的形式，是直接在被评估的数据上拟合（“`fit_transform(test)`”）。这样一来，对某个数字的预测取决于碰巧和它一起被评估的*其他*数字。为了在几毫秒内看到这一点，这里用一个基于标准化像素的**最近类均值**分类器（nearest class mean）：每个测试数字得到与它最近的类均值的标签。我们对测试数字评分两次：一次使用训练集的统计量；另一次把它们分成十批、每批只含一个类别（就好像每批来自不同的扫描仪），并用每批自己的统计量做标准化。这些批次是**有意按类别排序**的：这是极端情况，此时一批数据自身的统计量就是某一个数字类别的统计量，因而带有关于标签的信息。作为对照，我们还从打乱后的测试集中随机抽取同样大小的批次，其中混合了各个类别。
 
 # %%
 from aigc_course.preprocessing import nearest_class_mean_predict
@@ -255,12 +260,20 @@ own_stats = torch.empty_like(honest)
 for c in range(10):
     batch = y_test == c
     own_stats[batch] = nearest_class_mean_predict(z_train, y_train, standardize(x_test[batch], *fit_standardization(x_test[batch])))
-changed = int((honest != own_stats).sum())
-print(f"accuracy with the training statistics:      {(honest == y_test).float().mean():.1%}")
-print(f"accuracy with each batch's own statistics:  {(own_stats == y_test).float().mean():.1%}")
-print(f"{changed} of {len(y_test)} test digits get a different label only because of the company they were evaluated in")
+mixed_stats = torch.empty_like(honest)
+shuffled = torch.randperm(len(y_test), generator=torch.Generator().manual_seed(6))
+for batch in shuffled.split(torch.bincount(y_test, minlength=10).tolist()):  # the same 10 batch sizes
+    mixed_stats[batch] = nearest_class_mean_predict(z_train, y_train, standardize(x_test[batch], *fit_standardization(x_test[batch])))
+changed, changed_mixed = int((honest != own_stats).sum()), int((honest != mixed_stats).sum())
+print(f"accuracy with the training statistics:                        {(honest == y_test).float().mean():.1%}")
+print(f"accuracy with each batch's own statistics, batches by class:  {(own_stats == y_test).float().mean():.1%}")
+print(f"accuracy with each batch's own statistics, batches mixed:     {(mixed_stats == y_test).float().mean():.1%}")
+print(f"labels changed by the batch statistics: {changed} of {len(y_test)} (batches by class), "
+      f"{changed_mixed} (mixed batches)")
 
 # %% [markdown]
+# 把两个计数放在一起看。当批次按类别排序时，一批数据自身的均值和标准差就是某一个数字类别的均值和标准差，所以用它们做标准化会把这批中的每个数字都朝同一个方向移动，而移动的方向取决于类别：预测结果现在依赖于来自*其他*测试数字的、关于标签的信息。这正是本演示使用排序批次的原因：它是最坏的情况，而真实数据经常是排好序或分好组送来的（按扫描仪、按书写者、按日期）。使用混合批次时，批次统计量接近训练集的统计量；仍然改变的每一个标签，都是一个取决于它的数字碰巧落在哪一批的预测。
+#
 # ## 4. 数据增强 · Data augmentation
 #
 # 数据增强是在数据的变换副本上训练：平移一两个像素、旋转几度、加一点噪声。只有当每个变换都是**标签保持**的（label-preserving）时，它才有用：向左移动两个像素的 3 仍然是 3。我们的数据增强直接在张量上实现（不转换成 PIL 图像），一次处理整批 `[B, 1, 28, 28]`，每张图像各自随机抽取，随机性取自一个 `torch.Generator`，因此固定种子就能精确复现：
@@ -310,7 +323,7 @@ for ax, (name, batch) in zip(axes, variants.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# > **⚠️ 勘误 · Errata（原文 §2.1-2.2）**：§2.2 把翻转列为数据增强时没有附加任何条件（“增加训练数据的多样性，如随机裁剪、旋转、翻转等”），§2.1 又说清洗、归一化和增强“以提高数据的多样性和质量”。这里有两处更正：
+# > **⚠️ 勘误 · Errata（原文 §2.1-2.2）**：§2.2 把翻转列为数据增强时没有附加任何条件：“通过变换输入数据来增加训练数据的多样性，如随机裁剪、旋转、翻转等”；§2.1 又说进行清洗、归一化和增强是“以提高数据的多样性和质量”。这里有两处更正：
 # > 1. 一个变换只有保持标签，才算数据增强。镜像后的 2、3、4、5、6、7 或 9 不再是那个数字（也不是任何数字）；镜像的文字也不再是文字。翻转适用于动物照片，却不适用于数字和字母。第 5 节用训练好的分类器测量了这一点。
 # > 2. 对**生成**模型而言，增强训练数据会改变它所学习的分布：在旋转过的数字上训练的 GAN 会学着生成旋转的数字。因此，数据高效的 GAN 训练方法把（可微的）增强*同时*施加在真实图像和生成图像上，再送入判别器（DiffAugment，Zhao 等，2020；ADA，Karras 等，2020），这样生成器就不会被推着去模仿这些增强。
 #
@@ -378,10 +391,10 @@ fig.tight_layout()
 # %% [markdown]
 # 曲线中要看什么（请与上面打印的准确率对照；快速模式只训练一两轮，太少，显示不出这些现象）：
 #
-# * **不使用数据增强**时，训练准确率攀升到（接近）100%，训练损失不断下降、趋近于零，而测试准确率停在低得多的位置：两条曲线之间的差距就是过拟合。网络记住了它的 1,000 个数字，包括那些无法推广到新数据的细节。
+# * **不使用数据增强**时，训练准确率攀升到（接近）100%，训练损失不断下降、趋近于零，而测试准确率停在低得多的位置：两条曲线之间的差距就是过拟合。网络记住了它的训练数字，包括那些无法推广到新数据的细节。
 # * **使用数据增强**时，训练损失保持在较高水平（每一轮都看到新的变体，无法全部记住），网络只能依靠每个平移、旋转过的 3 所共有的特征。测试曲线最终更高，差距也更小。
 #
-# 数据增强并没有添加原本不存在的信息：它告诉网络哪些变化*无关紧要*（小的平移或旋转），而这恰恰是 1,000 个样本本身无法展示的。
+# 数据增强并没有添加原本不存在的信息：它告诉网络哪些变化*无关紧要*（小的平移或旋转），而这恰恰是一千个样本本身无法展示的。
 #
 # ### 差异是否真实？ · Is the difference real?
 #
@@ -452,13 +465,20 @@ from aigc_course.checks.preprocessing import check_kfold_indices
 kfold_indices = check_kfold_indices(kfold_indices)
 
 # %% [markdown]
-# 两种设置在**相同的折**上做交叉验证，每一折都从相同的初始权重出发，因此它们的分数可以逐折比较（配对比较）。
+# 随机划分可能让某一折中的 7 比整个数据集中的比例更多、1 更少，这时这一折的准确率也在衡量这种运气。**分层**划分（stratified split，分层抽样）把每个类别的数字均匀地分发到各折，因此每个验证折都具有整个数据集的类别比例（`stratified_kfold_indices`）。这个单元格对两种划分都打印出各折的类别计数偏离了多少，然后在分层的折上做交叉验证。两种设置在**相同的折**上做交叉验证，每一折都从相同的初始权重出发，因此它们的分数可以逐折比较（配对比较）。
 
 # %%
-from aigc_course.preprocessing import cross_validate, mean_and_std
+from aigc_course.preprocessing import cross_validate, mean_and_std, stratified_kfold_indices
 
-splits = kfold_indices(len(x_train), BUDGET.cv_folds, torch.Generator().manual_seed(4))
-print("fold sizes (validation):", [len(val) for _, val in splits])
+random_splits = kfold_indices(len(x_train), BUDGET.cv_folds, torch.Generator().manual_seed(4))
+splits = stratified_kfold_indices(y_train, BUDGET.cv_folds, torch.Generator().manual_seed(4))
+expected = torch.bincount(y_train, minlength=10).double() / BUDGET.cv_folds  # a class's count per fold
+for name, candidate in (("random", random_splits), ("stratified", splits)):
+    counts = torch.stack([torch.bincount(y_train[val], minlength=10) for _, val in candidate]).double()
+    print(f"{name:10s} folds: validation sizes {[len(val) for _, val in candidate]}, largest gap between a "
+          f"class's count in a fold and its expected count: {(counts - expected).abs().max():.1f} digits")
+print(f"each fold's model trains on {len(splits[0][0])} of the {len(x_train)} digits and is validated on "
+      f"{len(splits[0][1])} (one digit = {100 / len(splits[0][1]):.2f} accuracy points)")
 cv = {name: cross_validate(x_train, y_train, splits, epochs=BUDGET.epochs, seed=100, augment=aug, device=device)
       for name, aug in (("no augmentation", None), ("rotation + shift", augment))}
 for name, scores in cv.items():
@@ -475,8 +495,8 @@ print(f"binomial standard error sqrt(p (1 - p) / n) of one accuracy near {acc_cv
 
 # %% [markdown]
 # 阅读这些数字时有三点需要注意。
-# * 验证折很小：有 200 个数字时（完整预算），一个数字就是半个百分点，而上面打印的二项标准误超过一个百分点。逐折一两个百分点的差异都在这一噪声范围之内，所以有几折可能偏向任何一种设置；均值之差以及含 10,000 个数字的测试集（它的标准误要小好几倍）才是更可靠的证据。
-# * 每一折的模型只在 $(k-1)/k$ 的数据上训练（1,000 个数字中的 800 个），所以交叉验证会略微低估在全部数据上训练的模型的准确率。
+# * 验证折很小：上面的单元格打印了一个数字相当于多少个百分点的准确率，以及一折准确率的二项标准误。逐折差异在一两个标准误以内都是噪声，所以有几折可能偏向任何一种设置；均值之差以及完整的测试集（它的标准误打印在旁边，要小一些）才是更可靠的证据。
+# * 每一折的模型只在 $(k-1)/k$ 的数据上训练（具体数目已在上面打印），所以交叉验证会略微低估在全部数据上训练的模型的准确率。
 # * $k$ 个分数并不独立（它们的训练集相互重叠），所以样本标准差会低估真实的不确定性，而且它不存在无偏估计（Bengio 和 Grandvalet，2004）。请把“均值 ± 标准差”当作粗略的参考，而不是置信区间。
 #
 # ## 7. 小结 · Closing note
@@ -511,6 +531,6 @@ augmentation. Run the notebook without `AIGC_COURSE_FAST` for the real compariso
 # * 每种缩放都需要精确的逆变换（四舍五入、裁剪），其统计量只来自训练集。
 # * 只用保持标签的变换做数据增强，并且绝不让生成模型学到这些增强。
 # * 过拟合表现为训练准确率与测试准确率之间的差距；数据增强通过教会网络不变性来缩小这一差距。
-# * 在无泄露的折上做交叉验证；报告均值和离散程度，并在相同的折上比较不同设置。
+# * 在无泄露、分层的折上做交叉验证；报告均值和离散程度，并在相同的折上比较不同设置。
 #
 # **下一章**：[02 · 生成对抗网络 · Generative adversarial networks](02_gan.ipynb)。

@@ -24,7 +24,8 @@
 # 3. 从对数几率（logit）计算损失（练习 2.1 和 2.2），以及为什么*非饱和*的生成器损失能够训练；
 # 4. 一个正确的训练步骤：为 $D$ 计算时*分离*（detach）生成样本，为 $G$ 计算时*冻结* $D$（练习 2.3）；
 # 5. 原文 §3.1 的步骤和 §5 的 Keras 代码错在哪里；
-# 6. 二维实验场：几秒钟就能学会的由 8 个高斯分布组成的圆环、判别器的决策面在训练中的变化、一个模式覆盖指标，以及一次出现**模式崩溃**（mode collapse）的训练。
+# 6. 二维实验场：几秒钟就能学会的由 8 个高斯分布组成的圆环、判别器的决策面在训练中的变化、一个模式覆盖指标，以及一次出现**模式崩溃**（mode collapse）的训练；
+# 7. 为什么在两个分布不重叠时原始 GAN 的梯度会消失，以及一种修正方法 WGAN-GP，在同一个圆环上训练。
 #
 # 第 05 章用这里实现的函数在 MNIST 上训练 GAN。
 
@@ -82,7 +83,7 @@ print(f"device: {device}")
 #
 # $D$ 最大化 $V$：它希望在真实数据上 $D(x) \to 1$，在生成样本上 $D(G(z)) \to 0$；$V$ 就是一个“真还是假”分类器的对数似然。$G$ 最小化*同一个* $V$：只有第二项依赖于 $G$，当 $D(G(z)) \to 1$，也就是生成样本骗过 $D$ 时，这一项减小。
 #
-# > **⚠️ 勘误 · Errata（原文 §4.1.1）**：原文把训练目标表述为最大化判别器的对数似然 $\mathcal{L}(D)$。这只是博弈的内层一半：目标中没有关于生成器的项，就没有任何东西来训练 $G$。正确的目标是上面的极小极大形式：$D$ 最大化 $V(D, G)$，而 $G$ *最小化*它。（原文的“$D(x') = p(x' \sim x)$”的意思是：$D(x')$ = $x'$ 来自数据分布、而不是来自 $G$ 的概率。）
+# > **⚠️ 勘误 · Errata（原文 §4.1.1）**：原文把训练目标表述为“GAN的训练目标是最大化判别器D的对数似然函数”，即最大化判别器的对数似然 $\mathcal{L}(D)$。这只是博弈的内层一半：目标中没有关于生成器的项，就没有任何东西来训练 $G$。正确的目标是上面的极小极大形式：$D$ 最大化 $V(D, G)$，而 $G$ *最小化*它。（原文的“$D(x') = p(x' \sim x)$”的意思是：$D(x')$ = $x'$ 来自数据分布、而不是来自 $G$ 的概率。）
 #
 # ## 2. 最优判别器 · The optimal discriminator
 #
@@ -99,7 +100,7 @@ print(f"device: {device}")
 # $$V(D^*, G) = \mathbb{E}_{p_{data}}\Big[\log \frac{p_{data}}{2m}\Big] + \mathbb{E}_{p_g}\Big[\log \frac{p_g}{2m}\Big]
 # = -\log 4 + \mathrm{KL}(p_{data} \| m) + \mathrm{KL}(p_g \| m) = -\log 4 + 2\,\mathrm{JSD}(p_{data} \| p_g).$$
 #
-# **JS散度**（Jensen–Shannon divergence）总是 $\geq 0$，并且只在 $p_g = p_{data}$ 时为零。因此，面对最优判别器，生成器最小化的是它的分布与数据分布之间一个真正的距离。在最优点，$p_g = p_{data}$，处处有 $D^* = 1/2$，且 $V = -\log 4$。
+# **JS散度**（Jensen–Shannon divergence）总是 $\geq 0$，是对称的，并且只在 $p_g = p_{data}$ 时为零。因此，面对最优判别器，生成器最小化的是它的分布与数据分布之间的一个散度。它是*散度*而不是距离：它不满足三角不等式；它的平方根 $\sqrt{\mathrm{JSD}}$ 才是一个度量（Endres & Schindelin 2003）。它还是有界的：$\mathrm{JSD} \leq \log 2$，只要两个分布不重叠就会达到这个上界，第 7 节会说明这是一个问题。在最优点，$p_g = p_{data}$，处处有 $D^* = 1/2$，且 $V = -\log 4$。
 #
 # **验证一下**。下面的 $p_{data}$ 是两个高斯分布的混合，$p_g$ 是一个较宽的高斯分布，两者都有闭式表达。我们保持“$G$”固定（直接从 $p_g$ 采样），用第 3 节的判别器损失，在两者不断重新抽取的样本上训练一个小网络 $D$，再把它与公式比较。**容差（在看结果之前就定好）**：在混合密度 $m(x) \geq 0.02$ 的区域内，最大的 $|D - D^*|$ 不得超过 $0.05$；在 $m$ 下的平均误差 $\int m\,|D - D^*|\,dx$ 不得超过 $0.01$。
 
@@ -286,23 +287,23 @@ print(f"G-step: G moved by {(flat(G) - g1).abs().max().item():.2e}, D moved by {
 # %% [markdown]
 # ## 5. 原文的错误 · What the article gets wrong
 #
-# > **⚠️ 勘误 · Errata（原文 §3.1）**：原文的步骤说，判别器应当最大化它在真实数据上的准确率，并*最小化*它在生成数据上的准确率。把生成样本分错的判别器是在帮生成器的忙；$D$ 应当把**两者**都分对（真实 → 1，生成 → 0），而且它是用对数似然 $V$（一个交叉熵）训练的，而不是用准确率，因为准确率没有梯度。这些步骤还漏掉了保证训练正确的两个细节：D 步中生成样本要被分离（detach），G 步中梯度要*穿过*一个参数不更新的判别器（第 4 节）。一步之内先更新哪个网络可以自由选择；本课程先更新 $D$。
+# > **⚠️ 勘误 · Errata（原文 §3.1）**：原文的步骤说“判别器的目标是最大化对真实数据的分类准确率，同时最小化对生成数据的分类准确率”，即判别器应当最大化它在真实数据上的准确率，并*最小化*它在生成数据上的准确率。把生成样本分错的判别器是在帮生成器的忙；$D$ 应当把**两者**都分对（真实 → 1，生成 → 0），而且它是用对数似然 $V$（一个交叉熵）训练的，而不是用准确率，因为准确率没有梯度。这些步骤还漏掉了保证训练正确的两个细节：D 步中生成样本要被分离（detach），G 步中梯度要*穿过*一个参数不更新的判别器（第 4 节）。一步之内先更新哪个网络可以自由选择；本课程先更新 $D$。
 #
 # > **⚠️ 勘误 · Errata（原文 §5，Keras 代码）**：
 # > - **生成器从未被训练去骗过判别器**。`generator.train_on_batch(noise,
 # >   np.ones((batch_size, 1)))` 让生成器*自己*去拟合：它的损失把 $G$ 的像素与标签 1 相比较，$D$ 完全没有参与（目标的形状甚至是 $D$ 的判定结果的形状 `(batch_size, 1)`，而不是 $G$ 的图像的形状 `(batch_size, 28, 28, 1)`）。对这个损失而言，最好的生成器就是处处输出 1，不管 $D$ 怎么想。原文构建了堆叠模型 `gan = G then D`，却从未编译或训练它。正确的 Keras 做法是在编译 `gan` *之前*设置 `discriminator.trainable = False`，然后调用 `gan.train_on_batch(noise, np.ones((batch_size, 1)))`，这样损失就是 $D$ 的判定，而且只有 $G$ 的权重会改变：这正是第 4 节的分离与冻结。
 # > - **缺少导入，名称未定义**：`numpy as np`、`LeakyReLU`、`Dropout` 和 `Adam` 从未导入，`mnist_data.next_batch` 在 TensorFlow 2 中并不存在（它是 TensorFlow 1 教程里的辅助函数）。代码照原样无法运行。
-# > - **不存在的层**（`from tensorflow_addons.layers import GaussianNoise`）：TensorFlow Addons 中没有这个层（它是 `tf.keras.layers.GaussianNoise`），而且该项目已被弃用（2024 年 5 月停止维护）。这个 Keras 层只在训练时起作用，因此它并不能像 §5.3 所说的那样增加生成图像的多样性：在 `generator.predict` 时它什么也不做。多样性来自 $z$。
-# > - **与数据无关的“epoch”**（`for epoch in range(epochs)` 里面的 `for _ in range(batch_size)`）：每个“epoch”是 128 个随机批次，这个数字与数据毫无关系。一个 epoch 是对 60,000 张训练图像的一次完整遍历（469 个大小为 128 的批次），而 10,000 × 128 = 128 万次更新远远超过这个任务的需要。
+# > - **不存在的层**（`from tensorflow_addons.layers import GaussianNoise`）：TensorFlow Addons 中没有这个层（它是 `tf.keras.layers.GaussianNoise`），而且该项目已被弃用（2024 年 5 月停止维护）。§5.3 说“GaussianNoise层用于为输入噪声添加高斯噪声，以增加生成图像的多样性”，但这个 Keras 层只在训练时起作用：在 `generator.predict` 时它什么也不做。多样性来自 $z$。
+# > - **与数据无关的“epoch”**（`for epoch in range(epochs)` 里面的 `for _ in range(batch_size)`）：每个“epoch”是 128 个随机批次，这个数字与数据毫无关系。一个 epoch 是对 60,000 张训练图像的一次完整遍历（469 个大小为 128 的批次）。在 `epochs = 10000` 时，这个循环要做 10,000 × 128 = 128 万次迭代，每次迭代调用三次 `train_on_batch`（D 在真实数据上、D 在生成数据上、G），远远超过这个任务的需要。
 # >
 # > 第 05 章用 PyTorch 正确地实现了整个 MNIST 项目。
 
 # %% [markdown]
 # ## 6. 二维实验场 · A 2-D playground
 #
-# 用图像来观察 GAN 的学习过程太慢了。在二维中我们能*看到*一切：数据是由 8 个高斯分布组成的圆环（半径 2，标准差 σ = 0.1，权重相等），$G$ 和 $D$ 是小型多层感知机（3 个隐藏层，每层 128 个单元，LeakyReLU），$z \in \mathbb{R}^2$ 服从标准正态分布，两者都使用 Adam（学习率 lr $10^{-3}$，β = (0.5, 0.999)，线性衰减到 0）。在 CPU 上，这个实验场（以及上面的 $D^*$ 实验）只用一个 torch 线程运行：对这么小的网络来说，把每个运算拆分到多个线程上只会增加同步开销。
+# 用图像来观察 GAN 的学习过程太慢了。在二维中我们能*看到*一切：数据是由 8 个高斯分布组成的圆环（半径 2，标准差 σ = 0.1，权重相等），$G$ 和 $D$ 是小型多层感知机（3 个隐藏层，每层 128 个单元，LeakyReLU），$z \in \mathbb{R}^2$ 服从标准正态分布，两者都使用 Adam（学习率 lr $10^{-3}$，β = (0.5, 0.999)，线性衰减到 0）。在 CPU 上，这个实验场（以及上面的 $D^*$ 实验）只用一个 torch 线程运行（`one_cpu_thread`）。
 #
-# **模式覆盖指标**。一个生成样本如果落在离它最近的模式中心 3σ 以内，就算*高质量*样本；一个模式如果拥有至少占全部样本 1% 的高质量样本，就算被*覆盖*（完美的生成器给每个模式 12.5%）。我们对 5,000 个样本评分。作为校准，先看这个指标在真实数据本身上的结果：
+# **模式覆盖指标**。一个生成样本如果落在离它最近的模式中心 3σ 以内，就算*高质量*样本；一个模式如果拥有至少占全部样本 1% 的高质量样本，就算被*覆盖*。完美的生成器约有 98.9% 的样本落在 3σ 以内（下一个单元格会计算这个值），因此每个模式约占 12.4%，而不是 12.5%。我们对 5,000 个样本评分。作为校准，先看这个指标在真实数据本身上的结果：
 
 # %%
 from aigc_course.gan import GaussianRing, ToyGANConfig, mode_coverage, train_toy_gan
@@ -338,12 +339,14 @@ plt.show()
 #
 # ### 模式崩溃 · Mode collapse
 #
-# 为什么 $D$ 需要跟上？面对一个**固定**的判别器，生成器的最佳策略是把*所有*样本都放到 $D$ 最高的地方：一个点。极小极大博弈只有在 $D$ 赶在 $G$ 到达那里之前做出反应时才能奏效。只改变**一件事**：让生成器每走 5 步，判别器才走 1 步（`generator_steps=5`），其余一切不变。
+# 为什么 $D$ 需要跟上？面对一个**固定**的判别器，生成器的最佳策略是把*所有*样本都放到 $D$ 最高的地方：一个点。极小极大博弈只有在 $D$ 赶在 $G$ 到达那里之前做出反应时才能奏效。只改变**一件事**：让生成器每走 5 步，判别器才走 1 步（`generator_steps=5`），其余一切不变：判别器的步数、学习率调度、网络、数据和种子都相同。这个单元格会打印出所有不同的设置。
 
 # %%
 import dataclasses
 
-collapse_config = dataclasses.replace(config, steps=BUDGET.collapse_steps, generator_steps=5)
+collapse_config = dataclasses.replace(config, generator_steps=5)
+print("settings that differ from the first run:", {f.name: (getattr(config, f.name), getattr(collapse_config, f.name))
+      for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(collapse_config, f.name)})
 seed_everything(collapse_config.seed)
 collapsed = train_toy_gan(ring, collapse_config, device=device, step=gan_training_step)
 cc = collapsed.coverage
@@ -353,7 +356,37 @@ snapshot_row(collapsed, 5, title="5 generator steps per discriminator step")
 plt.show()
 
 # %% [markdown]
-# 生成器把样本挤成窄窄的一小团，这一团在快照之间四处游走：$G$ 冲向 $D$ 当前最高的地方，而这时 $D$ 还远未学会数据的形状（它的决策面处处接近 1/2）；等 $D$ 追上那个位置，$G$ 又转移到别处。模式崩溃（生成器只覆盖数据中少数几个模式）和这种**模式跳跃**（mode hopping）是同一种失衡的两种表现。两次训练之间没有任何其他改变：网络、数据、种子、学习率和损失都相同。
+# 生成器做了什么？每个快照用两个数来描述它：$G$ 的样本的**分散程度**（spread，即样本到其中心的均方根距离；圆环本身的分散程度约等于它的半径 2）以及这个中心的位置，还有 $D$ 的决策面离“举棋不定”有多远，即在所画的正方形区域上 $|D(x) - 1/2|$ 的均值。
+
+# %%
+from IPython.display import Markdown, display
+
+
+def describe(snapshot) -> tuple[float, list[float], float]:
+    """RMS spread of G's samples, their centre, mean |D - 1/2| over the surface grid."""
+    centre = snapshot.samples.mean(0)
+    spread = float((snapshot.samples - centre).pow(2).sum(1).mean().sqrt())
+    return spread, [round(float(c), 2) for c in centre], float((snapshot.surface - 0.5).abs().mean())
+
+
+ring_points = ring.sample(5000, torch.Generator().manual_seed(1))
+print(f"the ring's own spread: {float((ring_points - ring_points.mean(0)).pow(2).sum(1).mean().sqrt()):.2f}")
+stats = {}
+for name, r in (("1 G-step per D-step", run), ("5 G-steps per D-step", collapsed)):
+    stats[name] = [describe(snap) for snap in r.snapshots[1:]]  # after the start
+    for snap, (spread, centre, d_gap) in list(zip(r.snapshots[1:], stats[name]))[::6]:
+        print(f"{name}, step {snap.step:5d}: spread {spread:.2f}, centre {centre}, mean |D - 1/2| {d_gap:.3f}, "
+              f"{snap.coverage.modes_covered}/8 modes")
+median = {name: sorted(values)[len(values) // 2] for name, values in
+          ((n, [v[0] for v in rows]) for n, rows in stats.items())}
+d_gaps = {name: sum(v[2] for v in rows) / len(rows) for name, rows in stats.items()}
+display(Markdown(
+    f"Over the snapshots after the start, the median spread of $G$'s samples is **{median['5 G-steps per D-step']:.2f}** with "
+    f"5 G-steps per D-step and **{median['1 G-step per D-step']:.2f}** with 1; $D$'s mean $|D - 1/2|$ averages "
+    f"**{d_gaps['5 G-steps per D-step']:.3f}** and **{d_gaps['1 G-step per D-step']:.3f}**."))
+
+# %% [markdown]
+# 对照快照来读这些数字。当分散程度远低于圆环的分散程度时，生成器已经把样本挤成了一小团；当这一团的中心在快照之间移动时，它就在**跳跃**：$G$ 冲向 $D$ 当前最高的地方，而这时 $D$ 还远未学会数据的形状（于是 $|D - 1/2|$ 一直很小：$D$ 处处几乎举棋不定）；等 $D$ 追上那个位置，$G$ 又转移到别处。模式崩溃（生成器只覆盖数据中少数几个模式）和这种**模式跳跃**（mode hopping）是同一种失衡的两种表现。两次训练之间只有生成器的步数不同（已在上面打印）。
 #
 # **动手探索**。拖动滑块（`snapshot`），并排浏览两次训练的快照（两次训练进行到相同的比例）。观察 $D$ 在哪里是蓝色，以及 $G$ 的样本接下来去往哪里。
 
@@ -372,7 +405,58 @@ widgets.interact(show_snapshots, index=widgets.IntSlider(min=0, max=len(run.snap
                                                          value=len(run.snapshots) - 1, description="snapshot"));
 
 # %% [markdown]
-# ## 7. 小结 · Closing note
+# ## 7. 分布不重叠时 · When the distributions do not overlap
+#
+# 第 2 节表明，面对最优判别器，生成器最小化的是 $2\,\mathrm{JSD}(p_{data}\|p_g) - \log 4$。只要两个分布有重叠，这就是一个好目标。当它们不重叠时，无论 $p_g$ 在哪里，JSD 都卡在它的最大值 $\log 2$：把生成样本移得离数据更近并不会改变它，所以它的梯度为 0（Arjovsky & Bottou 2017）。对图像而言，这在训练开始时是常态：真实图像和一个刚开始训练的生成器的输出，都位于像素空间中薄薄的低维集合上，这些集合未必相交。
+#
+# 实验：$p_{data} = \mathcal N(0, s^2)$，生成器只做平移，$G(z) = \theta + s z$，因此 $p_g = \mathcal N(\theta, s^2)$，其中 $s = 0.1$（即圆环的 σ）。对每个距离 $\theta$，这个单元格通过数值积分计算 JSD 及其斜率 $d\,\mathrm{JSD}/d\theta$，计算 Wasserstein-1 距离（对两个互为平移的分布，它恰好等于 $\theta$），并用 autograd 计算生成器的梯度 $d/d\theta$：极小极大损失 $\mathbb E[\log(1 - D^*(G(z)))]$ 和非饱和损失 $\mathbb E[-\log D^*(G(z))]$ 的梯度，其中最优的 $D^*$ 保持固定，就像在 G 步中那样。
+
+# %%
+from aigc_course.gan import vanishing_gradient_table
+
+print(f"{'theta':>6s} {'JSD':>9s} {'log 2 - JSD':>12s} {'dJSD/dtheta':>12s} {'W1':>5s} "
+      f"{'minimax grad':>13s} {'non-sat. grad':>14s} {'mean D*(fake)':>14s}")
+vanishing = vanishing_gradient_table([0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0], std=ring.std)
+for row in vanishing:
+    print(f"{row.shift:6.2f} {row.jsd:9.5f} {math.log(2) - row.jsd:12.2e} {row.jsd_slope:12.2e} {row.wasserstein:5.2f} "
+          f"{row.minimax_gradient:13.2e} {row.non_saturating_gradient:14.2f} {row.mean_d_on_fakes:14.2e}")
+far = vanishing[-1]
+print(f"at theta = {far.shift:g} ({far.shift / ring.std:.0f} standard deviations): JSD = log 2 - {math.log(2) - far.jsd:.1e}, "
+      f"minimax gradient {far.minimax_gradient:.1e}; W1 still has slope 1")
+
+# %% [markdown]
+# 一旦两个钟形曲线相距几个 $s$，JSD 就不再变化，极小极大损失的梯度在数值上为零：无论生成器错得多离谱，它都学不到任何东西。非饱和损失确实保留了梯度，但那不是 JSD 的梯度：它的大小（这里是 $\theta / s^2$）随 $D^*$ 变得更陡峭而增大，所以它反映的是 $D$ 有多自信，而不是数据离得有多远；一个接近最优的判别器会让它变得又大又不稳定。Wasserstein-1 距离 $W_1$ 与距离成正比地增长，处处斜率为 1，这正是一个远离数据的生成器所需要的。
+#
+# ### 一种修正：WGAN-GP · A fix: WGAN-GP
+#
+# Wasserstein GAN（Arjovsky 等，2017）训练一个**评论家**（critic）$f$（没有 sigmoid：输出任意实数分数），通过 $W_1$ 的对偶形式 $W_1 = \sup_{\|f\|_L \le 1} \mathbb E_{p_{data}}[f(x)] - \mathbb E_{p_g}[f(x)]$ 来估计它，并让生成器最小化 $-\mathbb E[f(G(z))]$。上确界取遍所有 1-Lipschitz 函数；WGAN-GP（Gulrajani 等，2017）在真实样本与生成样本之间的随机点 $\hat x$ 上施加**梯度惩罚**（gradient penalty），使 $f$ 接近 1-Lipschitz：$L_f = \mathbb E[f(G(z))] - \mathbb E[f(x)] + \lambda\,\mathbb E[(\|\nabla_{\hat x} f(\hat x)\| - 1)^2]$，$\lambda = 10$。它就是 `aigc_course.gan.wgan` 中的 `wgan_gp_step`，签名与 `gan_training_step` 相同，所以同一个实验场可以训练它。有两项设置遵循论文：生成器每更新一次，评论家更新 5 次（评论家必须保持在接近最优的状态，它的分数才能估计 $W_1$），以及 Adam 的 $\beta = (0.5, 0.9)$。其余一切都与第一次训练相同（学习率 $10^{-3}$ 并衰减到 0、网络、数据、种子，以及在完整预算下生成器的步数）；这个单元格会打印出所有不同的设置。
+
+# %%
+import functools
+
+from aigc_course.gan import wgan_gp_step
+
+wgan_config = dataclasses.replace(config, steps=BUDGET.wgan_steps, betas=(0.5, 0.9))
+print("settings that differ from the first run:", {f.name: (getattr(config, f.name), getattr(wgan_config, f.name))
+      for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(wgan_config, f.name)},
+      "| loss: Wasserstein + gradient penalty, 5 critic updates per G update (1 D update in the first run)")
+seed_everything(wgan_config.seed)
+wgan_run = train_toy_gan(ring, wgan_config, device=device, step=functools.partial(wgan_gp_step, critic_steps=5))
+wc = wgan_run.coverage
+print(f"WGAN-GP, {wgan_config.steps} generator steps in {wgan_run.seconds:.1f} s: {wc.modes_covered}/8 modes covered, "
+      f"{100 * wc.high_quality_share:.1f}% of samples within 3σ")
+print("share of samples per mode:", [f"{100 * share:.1f}%" for share in wc.mode_shares])
+snapshot_row(wgan_run, 5, title="WGAN-GP (surface: sigmoid of the critic's score)")
+plt.show()
+display(Markdown(
+    f"Measured: WGAN-GP covered **{wc.modes_covered}/8** modes with **{100 * wc.high_quality_share:.1f}%** of its samples "
+    f"within 3σ; the first run (original loss, 1 D-step per G-step) {c.modes_covered}/8 and "
+    f"{100 * c.high_quality_share:.1f}%. Each WGAN-GP step costs {wgan_run.seconds / wgan_config.steps * 1000:.1f} ms "
+    f"against {run.seconds / config.steps * 1000:.1f} ms: five critic updates, each with a second backward pass "
+    f"for the penalty."))
+
+# %% [markdown]
+# ## 8. 小结 · Closing note
 #
 # 本次运行的测量结果（每个数字都来自上面的单元格）：
 
@@ -390,11 +474,15 @@ print(f"ring GAN, seed {config.seed}, {config.steps} steps: {c.modes_covered}/8 
       f"(target >= {TARGET_MODES} modes and >= {100 * TARGET_QUALITY:.0f}%: "
       f"{verdict(c.meets(TARGET_MODES, TARGET_QUALITY))}; under 60 s: {verdict(run.seconds < 60)})")
 print(f"collapsed run (5 G-steps per D-step): {cc.modes_covered}/8 modes, {100 * cc.high_quality_share:.1f}% within 3σ")
+print(f"WGAN-GP ({wgan_config.steps} steps): {wc.modes_covered}/8 modes, {100 * wc.high_quality_share:.1f}% within 3σ, "
+      f"{wgan_run.seconds:.1f} s")
+print(f"disjoint bells at {far.shift:g}: JSD = log 2 - {math.log(2) - far.jsd:.1e}, minimax gradient {far.minimax_gradient:.1e}")
 
 # %% [markdown]
 # - GAN 是一个双人博弈 $\min_G \max_D V(D, G)$。对固定的 $G$，最优判别器是 $D^* = p_{data} / (p_{data} + p_g)$，面对它，生成器最小化的是 $2\,\mathrm{JSD}(p_{data}\|p_g) - \log 4$。训练出的网络在第 2 节给出的容差内再现了 $D^*$。
 # - 从对数几率计算损失（`binary_cross_entropy_with_logits`），并用非饱和损失训练 $G$：$D$ 识破生成样本时，它的梯度最大。
 # - 一步训练：先在真实数据和**分离后**的生成样本上训练 $D$，再让梯度穿过**冻结**的 $D$ 来训练 $G$。原文的 Keras 代码两者都没做，而且从未让生成器针对判别器进行训练。
-# - 模式覆盖必须测量，不能靠目测；跑得比判别器快的生成器会崩溃。
+# - 模式覆盖必须测量，不能靠目测；请把崩溃那次训练的数字与第一次训练的数字对比。
+# - 当真实分布与生成分布不重叠时，JSD 卡在 $\log 2$，极小极大损失的梯度消失；Wasserstein 距离保留了有用的梯度，WGAN-GP 就用它来训练（它在圆环上的覆盖情况已在上面打印）。
 #
 # **下一章**：[03 · 变分自编码器 · Variational autoencoders](03_vae.ipynb)；MNIST GAN 项目在第 [05](../../solutions/05_mnist_gan_project.ipynb) 章。
