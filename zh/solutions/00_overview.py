@@ -157,4 +157,4 @@ show_images(mean_digit_images(train_images, train_labels), nrow=10, title="the a
 # %% [markdown]
 # 平均数字图像是模糊的：把许多各不相同的 3 平均起来，得到的并不是一个像样的 3。这是生成建模的第一课：**生成一个看起来典型的样本，并不等于生成均值**。生成模型必须刻画整个分布，连同它的多样性；接下来的几章给出三种做法。
 #
-# **下一章**：[01 · 数据预处理 · Data preprocessing](../../solutions/01_data_preprocessing.ipynb)。
+# **下一章**：[01 · 数据预处理 · Data preprocessing](01_data_preprocessing.ipynb)。
