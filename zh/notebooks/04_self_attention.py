@@ -464,4 +464,4 @@ display(Markdown(f"""
 # %% [markdown]
 # 自注意力是一种由数据决定权重的 softmax 加权平均：输出始终落在值的范围之内，温度和缩放决定权重有多尖锐，掩码决定谁可以看谁。课程的 `scaled_dot_product_attention` 和 `MultiHeadAttention` 与 PyTorch 的实现相差不超过 $10^{-5}$（见 `tests/test_attention.py`）。
 #
-# **下一章**：[05 · MNIST GAN 项目实战 · The MNIST GAN project](../../notebooks/05_mnist_gan_project.ipynb)。
+# **下一章**：[05 · MNIST GAN 项目实战 · The MNIST GAN project](05_mnist_gan_project.ipynb)。
