@@ -93,6 +93,9 @@ GLOSSARY: tuple[Term, ...] = (
     Term("batch normalization", "批归一化", "BN", "Normalizing each feature over the batch, then rescaling it with learned parameters.", "05"),
     Term("conditional GAN", "条件生成对抗网络", "cGAN", "A GAN whose generator and discriminator also receive a label.", "05"),
     Term("checkpoint", "检查点", "", "A saved training state (weights, optimizers, epoch, RNG) from which training resumes.", "05"),
+    Term("autoregressive model", "自回归模型", "", "A model of a sequence as a product of next-element probabilities p(x_t | x_<t), sampled one element at a time.", "06"),
+    Term("image restoration", "图像修复", "", "Filling in hidden or noisy pixels with values a model finds likely; what was hidden is guessed, not recovered.", "06"),
+    Term("diffusion model", "扩散模型", "", "A generative model trained to remove noise step by step; sampling starts from pure noise.", "06"),
     # §1.4.3 acronyms
     Term("deep neural network", "深度神经网络", "DNN", "A neural network with several hidden layers.", "00"),
     Term("convolutional neural network", "卷积神经网络", "CNN", "A network of convolutions sharing weights across image positions.", "03, 05"),

@@ -468,4 +468,4 @@ print(f"real:     IS {real['inception_score']:.2f}, FD (training vs test images)
 #
 # **更进一步**：训练得更久（命令会续训：`--epochs 80` 接着一个 40 轮的运行继续训练）；在卷积代价很低的 GPU 上尝试 DCGAN；或者把数字标签作为第二个输入交给两个网络（条件生成对抗网络，conditional GAN），这样，模式覆盖就从只能期待的东西变成了可以指定的东西。
 #
-# **下一章**：[06 · 应用、挑战与资源 · Applications, challenges and further reading](../../solutions/06_applications_and_outlook.ipynb)。
+# **下一章**：[06 · 应用、挑战与资源 · Applications, challenges and further reading](06_applications_and_outlook.ipynb)。
