@@ -116,6 +116,7 @@ class AttentionBudget:
     sort_steps: int = 1000
     test_size: int = 2000
     saturation_trials: int = 2000
+    cost_max_length: int = 1024
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class MnistGanBudget:
     classifier_epochs: int = 3
     speed_steps: int = 10
     reference_images: int | None = None
+    article_g_steps: int = 500
+    fused_steps: int = 30
 
 
 @dataclass(frozen=True)
@@ -170,9 +173,11 @@ _FAST: dict[str, Any] = {
     "gan": GanBudget(toy_steps=300, collapse_steps=150, dstar_steps=1000),
     "vae": VaeBudget(epochs=2, mlp_epochs=3, train_subset=6000, test_subset=1000, latent2d_epochs=3,
                      beta_epochs=2, iwae_images=100, iwae_k=20),
-    "attention": AttentionBudget(reverse_steps=100, sort_steps=100, test_size=500, saturation_trials=300),
+    "attention": AttentionBudget(reverse_steps=60, sort_steps=60, test_size=500, saturation_trials=300,
+                                 cost_max_length=256),
     "mnist_gan": MnistGanBudget(epochs=1, port_epochs=1, train_subset=1024, eval_samples=500, nn_queries=200,
-                                classifier_subset=6000, classifier_epochs=1, speed_steps=2, reference_images=2000),
+                                classifier_subset=6000, classifier_epochs=1, speed_steps=2, reference_images=2000,
+                                article_g_steps=40, fused_steps=2),
     "applications": ApplicationsBudget(vae_epochs=1, vae_train_images=2000, restore_images=48, restore_steps=40,
                                        text_steps=60, audio_train=1000, audio_epochs=8, generalization_steps=100,
                                        timing_steps=3, gan_epochs=1, gan_train_images=1024,

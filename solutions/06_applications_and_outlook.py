@@ -189,34 +189,47 @@ print("lowest hidden-pixel error:", "; ".join(f"{kind}: {name}" for kind, name i
 #
 # **Denoising.** Add Gaussian noise of three strengths $s$ (clipped to $[0, 1]$) and ask the VAE for the digit
 # that best explains each noisy picture. Which likelihood? The VAE was trained with a Bernoulli decoder, and
-# under it a noisy grey background reads as faint ink everywhere. The corruption here is additive Gaussian
-# noise, so the matching data term is $\sum_j (\tilde x_j - \sigma(\ell_j(z)))^2 / 2s^2$
-# (`gaussian_nll(s)`); both are tried. The error is measured on all pixels against the clean digit.
+# under it a noisy grey background reads as faint ink everywhere. The corruption is Gaussian noise, so a
+# better data term is $\sum_j (\tilde x_j - \sigma(\ell_j(z)))^2 / 2s^2$ (`gaussian_nll(s)`). But it is not the
+# noise's exact likelihood: the noisy pixels were **clipped** to $[0, 1]$. A pixel that was 0 lands exactly on 0
+# with probability 1/2, and most MNIST pixels are 0 (the table prints the share clipped). The exact likelihood of
+# $\tilde x = \operatorname{clip}(x + s\varepsilon, 0, 1)$ with decoder mean $\mu$ is a *censored* Gaussian: the
+# probability $\Phi(-\mu/s)$ for a pixel at exactly 0, $\Phi((\mu - 1)/s)$ at exactly 1, and the Gaussian
+# density in between (`clipped_gaussian_nll(s)`). All three are tried; the error is measured on all pixels
+# against the clean digit.
 
 # %%
-from aigc_course.applications import gaussian_nll
+from aigc_course.applications import clipped_gaussian_nll, gaussian_nll
 
-denoise_rows = {}
+denoise_rows, clipped_share = {}, {}
 for std in (0.2, 0.4, 0.6):
     noisy = add_noise(originals, std, seed=2)
+    clipped_share[std] = float(((noisy == 0) | (noisy == 1)).float().mean())
     bernoulli_fit = denoise_images(vae, noisy, masked_bernoulli_nll, steps=BUDGET.restore_steps)
     gaussian_fit = denoise_images(vae, noisy, gaussian_nll(std), steps=BUDGET.restore_steps)
+    clipped_fit = denoise_images(vae, noisy, clipped_gaussian_nll(std), steps=BUDGET.restore_steps)
     candidates = {"noisy input": noisy, "VAE, encoder only": gaussian_fit["encoder"],
                   "VAE, z fitted with Bernoulli likelihood": bernoulli_fit["optimized"],
-                  "VAE, z fitted with Gaussian likelihood": gaussian_fit["optimized"]}
+                  "VAE, z fitted with Gaussian likelihood": gaussian_fit["optimized"],
+                  "VAE, z fitted with clipped-Gaussian likelihood": clipped_fit["optimized"]}
     denoise_rows[std] = {name: float(((c - originals) ** 2).mean()) for name, c in candidates.items()}
     if std == 0.4:
         restoration_figure({"original": originals[:10], "noisy": noisy[:10], "encoder": gaussian_fit["encoder"][:10],
                             "Bernoulli fit": bernoulli_fit["optimized"][:10],
-                            "Gaussian fit": gaussian_fit["optimized"][:10]}, title="denoising (noise std 0.4)")
+                            "Gaussian fit": gaussian_fit["optimized"][:10],
+                            "clipped-Gaussian fit": clipped_fit["optimized"][:10]}, title="denoising (noise std 0.4)")
         plt.show()
-denoise_table = ["| noise std | " + " | ".join(denoise_rows[0.4]) + " |", "|---" * 5 + "|"]
-denoise_table += [f"| {std} | " + " | ".join(f"{v:.4f}" for v in row.values()) + " |" for std, row in denoise_rows.items()]
+denoise_table = ["| noise std | pixels clipped to 0 or 1 | " + " | ".join(denoise_rows[0.4]) + " |", "|---" * 7 + "|"]
+denoise_table += [f"| {std} | {clipped_share[std]:.1%} | " + " | ".join(f"{v:.4f}" for v in row.values()) + " |"
+                  for std, row in denoise_rows.items()]
 display(Markdown(f"**Mean squared error against the clean digits** ({n_restore} test digits):\n\n"
                  + "\n".join(denoise_table)))
+exact, approx = "VAE, z fitted with clipped-Gaussian likelihood", "VAE, z fitted with Gaussian likelihood"
+wins = sum(row[exact] < row[approx] for row in denoise_rows.values())
+print(f"the exact (clipped) likelihood beat the plain Gaussian at {wins} of 3 noise levels")
 
 # %% [markdown]
-# Same network, two likelihoods: compare the two fits in the figure, not only in the table. Which one gives
+# Same network, three likelihoods: compare the fits in the figure, not only in the table. Which one gives
 # back digits, and which one draws what the Bernoulli likelihood believes, faint ink everywhere? Look also
 # for the failure that a low error hides: a clean-looking digit that is not the original (a noisy 4 that
 # comes back as an 8, say). The encoder alone never saw noisy digits in training; compare its row too.
@@ -328,7 +341,7 @@ print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characte
 # $e^{H}$ characters. The gap to the unigram line is what two attention layers learned from context:
 # spelling, frequent words, where spaces and full stops go. The gap between the training and validation
 # curves is what the model learned about *this* text that does not carry over to unseen text
-# (generalization, §4.3 below). The target with the full budget is a validation loss at least 1 nat/char
+# (generalization, Section 4.3 below). The target with the full budget is a validation loss at least 1 nat/char
 # below the baseline; the line above says where this run ended (in fast mode training stops after a few
 # dozen steps).
 #
@@ -338,7 +351,7 @@ print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characte
 # Two knobs shape the distribution before sampling. The **temperature** $T$ divides the logits,
 # $p_T = \operatorname{softmax}(\ell / T)$: $T < 1$ sharpens the distribution toward the most likely
 # character, $T > 1$ flattens it. **Top-k** keeps only the $k$ most likely characters and renormalizes,
-# so that a rare, wrong character can never be drawn (Fan et al., 2018; see §5 for references).
+# so that a rare, wrong character can never be drawn (Fan et al., 2018; see Section 5 for references).
 #
 # **Exercise 6.3 (sampling distribution).** Complete `next_char_probabilities(logits, temperature, top_k)`:
 # logits `[..., V]` to probabilities `[..., V]`. Keep the `top_k` largest logits (all of them when
@@ -377,7 +390,7 @@ for temperature in (0.5, 1.0, 1.5):
 # high temperature for strings that are not words. Neither setting is "correct": it depends on whether you
 # want safe or surprising text.
 #
-# **Does the model copy its book?** (A preview of §4.2.) Find the longest stretch of a long sample that
+# **Does the model copy its book?** (A preview of Section 4.2.) Find the longest stretch of a long sample that
 # appears word for word in the training text, and compare with the same measurement for the validation
 # text, which was written by a person and never seen by the model: ordinary English shares phrases too.
 
@@ -527,7 +540,7 @@ display(audio_player(melody(generated[:8])))
 # whether all eight pitches come out equally often, and the loudness line whether they are as loud as
 # the real ones. The decoder outputs the *mean* of what a code could mean; where codes are ambiguous, that
 # mean is an average of notes of different pitch and decay, whose waves partly cancel: a quieter note.
-# Real audio generators model tens of thousands of samples per second (WaveNet, in §5, generates them one
+# Real audio generators model tens of thousands of samples per second (WaveNet, in Section 5, generates them one
 # sample at a time, as the text model above generates characters).
 
 # %% [markdown]
@@ -548,8 +561,8 @@ display(audio_player(melody(generated[:8])))
 from aigc_course.applications import course_training_steps, time_training_steps
 
 cost_steps = course_training_steps(train_x[:5000], train_ids, vocab.size, batch_size=64, device=device, seed=0)
-measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET.text_steps} steps of 32 windows (§2)",
-                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET.audio_epochs} epochs of {len(note_waves)} notes (§3)"}
+measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET.text_steps} steps of 32 windows (Section 2)",
+                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET.audio_epochs} epochs of {len(note_waves)} notes (Section 3)"}
 cost_rows = ["| model | parameters | ms per step (batch 64) | examples per second | trained in this notebook |",
              "|---|---|---|---|---|"]
 cost_seconds = {}
@@ -562,11 +575,31 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
 
 # %% [markdown]
 # Parameter count and cost per example need not be proportional: a convolution reuses each weight at every
-# position of the image (compare the ConvVAE and MLPVAE rows), and attention's cost grows with the square
-# of the context length (the CharTransformer has the fewest parameters; look at its time per step). Multiply the time per
-# example by the size of a dataset and the number of epochs, and you have the bill: chapter 05's GAN sees
-# 60,000 images per epoch. The large generators in the news are many orders of magnitude larger in all
-# three (parameters, data, steps), which is why they are trained on clusters of accelerators, not laptops.
+# position of the image (compare the ConvVAE and MLPVAE rows), and the CharTransformer uses each of its
+# weights at each of the 64 positions of a window. Is its time spent in attention, whose cost grows with the
+# square of the context length? Counted, not guessed: the forward FLOPs of one of its blocks
+# ($L = 64$ positions, width $d = 64$, MLP width $4d$), by part (chapter 04, Section 8, derives them):
+
+# %%
+from aigc_course.attention import attention_crossover, block_flops
+
+flops = block_flops(text_model.blocks[0].attn.d_model, text_model.block_size)
+shares = {part: flops[part] / flops["total"] for part in ("projections", "scores", "weighted sum", "mlp")}
+for part, share in shares.items():
+    print(f"{part:>13}: {flops[part] / 1e6:6.2f} MFLOPs ({share:.1%})")
+quadratic = shares["scores"] + shares["weighted sum"]
+top = max(shares, key=shares.get)
+print(f"the quadratic attention terms are {quadratic:.1%} of the block; the largest part is the {top} "
+      f"({shares[top]:.1%}); attention would dominate only for contexts longer than "
+      f"{attention_crossover(text_model.blocks[0].attn.d_model)} positions")
+
+# %% [markdown]
+# So at this size the bill is paid by the dense layers (the MLP and the projections), not by the $L^2$ term;
+# the quadratic term takes over in long contexts, which is why long-context models work so hard on attention.
+# Multiply the time per example by the size of a dataset and the number of epochs, and you have the bill:
+# chapter 05's GAN sees 60,000 images per epoch. The large generators in the news are many orders of
+# magnitude larger in all three (parameters, data, steps), which is why they are trained on clusters of
+# accelerators, not laptops.
 
 # %% [markdown]
 # ### 4.2 Memorization: are generated digits copies? · 记忆与复制
@@ -616,10 +649,14 @@ print(f"median distance to the nearest training digit: GAN samples {memo['genera
 # %% [markdown]
 # ### 4.3 Generalization: the gap between training and test ELBO · 泛化
 #
-# A model that memorizes its training data assigns it a higher likelihood than it gives new data.
-# For a VAE the likelihood is bounded by the ELBO, so the **gap** between the negative ELBO on training
-# and on test images measures memorization. Train chapter 03's `MLPVAE` twice, for the same number of
-# steps, on 500 and on 5,000 training digits, and measure both sets after every epoch.
+# A model that fits its training data better than new data is **overfitting** (过拟合). For a VAE the
+# likelihood is bounded by the ELBO, so the **gap** between the negative ELBO on test and on training images
+# measures overfitting. It is not a test of memorization as such: a gap says the model prefers the images it
+# was trained on, not that it reproduces them (Section 4.2 looks for copies directly). Train chapter 03's
+# `MLPVAE` twice, for the same number of steps, on 500 and on 5,000 training digits, and measure both sets
+# after every epoch. The `MLPVAE` has no dropout, so training and evaluation mode compute the same function;
+# the training curve below is the running mean over each epoch (the weights still changing, a fresh $z$ per
+# image), and the printed numbers are evaluated after training on the whole set.
 
 # %%
 from aigc_course.vae import MLPVAE
@@ -641,8 +678,8 @@ for n_images in (500, 5000):
     train_elbo = evaluate(model, train_x[:n_images])["loss"]
     test_elbo = evaluate(model, test_x[:2000])["loss"]
     generalization[n_images] = {"train": train_elbo, "test": test_elbo, "history": history}
-    print(f"{n_images:>5} training digits: negative ELBO {train_elbo:.1f} on them, {test_elbo:.1f} on 2,000 test digits "
-          f"-> gap {test_elbo - train_elbo:.1f} nats/image")
+    print(f"{n_images:>5} training digits: negative ELBO {train_elbo:.1f} on them (eval mode; last epoch's running "
+          f"mean {history['train/loss'][-1]:.1f}), {test_elbo:.1f} on 2,000 test digits -> gap {test_elbo - train_elbo:.1f} nats/image")
 
 small = generalization[500]["history"]
 plot_curves({"training (running mean, 500 digits)": small["train/loss"], "test (2,000 digits)": small["eval/loss"]},
@@ -651,7 +688,7 @@ plt.show()
 
 # %% [markdown]
 # In the curves, look for the epoch after which the training curve keeps falling while the test curve
-# flattens: from there on, the widening gap is memorization. Then compare the two gaps printed above: what
+# flattens: from there on, the widening gap is overfitting. Then compare the two gaps printed above: what
 # did ten times more data, for the same compute, do to it? This is the article's "overfitting and
 # generalization" challenge (§8.2, item 3) in numbers, and why held-out data is the only honest judge
 # (chapter 01 uses the same idea for a classifier).
@@ -717,9 +754,9 @@ plt.show()
 #
 # The article predicts better algorithms, multimodal generation, personalization and real-time use.
 # Two developments the article does not mention shape the field today: **Transformers** scaled up into
-# large language models (Vaswani et al., 2017, is where the architecture of §2 comes from), and
+# large language models (Vaswani et al., 2017, is where the architecture of Section 2 comes from), and
 # **diffusion models** (Ho, Jain and Abbeel, 2020), the family behind most current image generators,
-# trained to undo noise step by step (the restoration of §1 is a distant cousin). Both are trained with
+# trained to undo noise step by step (the restoration of Section 1 is a distant cousin). Both are trained with
 # likelihood-based objectives like the ones measured in this chapter, and scaling them up makes the
 # challenges above (cost, memorization, consent, detection) larger, not smaller.
 
@@ -730,8 +767,12 @@ plt.show()
 # proceedings or own site while this chapter was written. The data live in `aigc_course/references.py`,
 # each entry with a note of where it was checked; what could not be verified is not recommended.
 #
-# > **⚠️ Errata · 勘误 (article §7.1-§7.3, §10).** Several of the article's references are wrong, some
-# > badly. InfoGAN is by Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel (NIPS 2016), not "Tao Xu et
+# > **⚠️ Errata · 勘误 (article §7.1-§7.3, §10).** The article: 「“InfoGAN: Interpretable Representation Learning by
+# > Information Maximizing” (Tao Xu et al.)」, 「“StyleGAN: Efficient Image Synthesis with Style-Based Generative
+# > Adversarial Networks” (Tao Xu et al.)」, DCGAN as 「变分自编码器（VAE）的改进版本」 ("an improved version of the
+# > variational autoencoder"), 「《Python深度学习》（FrancescoPierro、Lukasz Adamusiak、Wrachford 著）」 and Keras as
+# > 「一款基于TensorFlow和Theano的开源深度学习库」 ("an open-source deep-learning library based on TensorFlow and
+# > Theano"). Several of the article's references are wrong, some badly. InfoGAN is by Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel (NIPS 2016), not "Tao Xu et
 # > al., ICCV 2018"; StyleGAN is Karras, Laine and Aila, "A Style-Based Generator Architecture for
 # > Generative Adversarial Networks" (CVPR 2019), not an invented title by "Tao Xu et al."; DCGAN (Radford,
 # > Metz and Chintala, 2015) is a convolutional **GAN**, not "an improved VAE"; 《Python深度学习》 is
@@ -765,21 +806,22 @@ for kind, title in (("book", "Books"), ("course", "Courses"), ("site", "Sites an
 #
 # **9.1 What is AIGC?** Content (text, images, audio) sampled from a generative model $p_\theta(x)$ learned
 # from examples. Chapter 00 defines it; chapters 02-05 build the three families the article names, and
-# this chapter adds the autoregressive language model (§2) that most text generators are.
+# this chapter adds the autoregressive language model (Section 2) that most text generators are.
 #
-# **9.2 Where is it used?** The article's list (§6) is broad; §1-§3 of this chapter run small, measured
+# **9.2 Where is it used?** The article's list (§6) is broad; Sections 1-3 of this chapter run small, measured
 # versions of image restoration, text generation and sound generation. For each, ask what was measured
 # and against which baseline: the tables above are the template.
 #
 # **9.3 How do you build an AIGC model?** The article's five steps are right in outline: data
-# (chapter 01), model choice (02-05), training, evaluation (05, and §4 here), deployment.
+# (chapter 01), model choice (02-05), training, evaluation (05, and Section 4 here), deployment.
 #
-# > **⚠️ Errata · 勘误 (article §9.3).** Step 3 says a generative model is trained "by alternately training
-# > the generator and the discriminator". That describes GANs only (chapters 02 and 05). A VAE trains its
-# > encoder and decoder **jointly**, one loss and one optimizer step (chapter 03); the text model of §2
+# > **⚠️ Errata · 勘误 (article §9.3).** The article's step 3: 「使用预处理后的训练数据训练生成模型，通过交替训练生成器和
+# > 判别器，提高生成质量」 ("train the generative model on the preprocessed data, by alternately training the
+# > generator and the discriminator, to improve the quality of what it generates"). That describes GANs only (chapters 02 and 05). A VAE trains its
+# > encoder and decoder **jointly**, one loss and one optimizer step (chapter 03); the text model of Section 2
 # > has no discriminator at all and is trained by maximum likelihood, as are diffusion models.
 #
-# **9.4 What are the challenges?** Compute, data, generalization, law and ethics: §4 above measures the
+# **9.4 What are the challenges?** Compute, data, generalization, law and ethics: Section 4 above measures the
 # first three on your machine and discusses the fourth.
 
 # %% [markdown]
@@ -799,15 +841,17 @@ display(Markdown(f"""
 - **Inpainting** (bottom half hidden, {n_restore} test digits): mean squared error on the hidden pixels
   {hole['VAE, optimized z']:.4f} with the VAE and an optimized code, against {hole['masked input (hidden = 0)']:.4f}
   for the masked input and {hole['mean training digit']:.4f} for the average digit.
-- **Denoising** (noise std 0.4): {noise['noisy input']:.4f} for the noisy input, {noise['VAE, z fitted with Gaussian likelihood']:.4f}
-  with the VAE and the noise's own likelihood, {noise['VAE, z fitted with Bernoulli likelihood']:.4f} with the wrong one.
+- **Denoising** (noise std 0.4, {clipped_share[0.4]:.0%} of the noisy pixels clipped): {noise['noisy input']:.4f} for the
+  noisy input; with the VAE, {noise['VAE, z fitted with clipped-Gaussian likelihood']:.4f} with the exact (clipped-Gaussian)
+  likelihood, {noise['VAE, z fitted with Gaussian likelihood']:.4f} with the plain Gaussian one and
+  {noise['VAE, z fitted with Bernoulli likelihood']:.4f} with the Bernoulli one.
 - **Text**: validation loss {text_val:.3f} nats/char against {unigram:.3f} for the unigram baseline,
   **{unigram - text_val:.2f} nats/char lower**, after {BUDGET.text_steps} steps ({text_seconds:.0f} s of training on {device}).
 - **Audio**: the chapter-03 VAE reconstructs {audio_rec_agree:.0%} of test notes at the right pitch
   ({audio_snr:.1f} dB signal-to-error); {generated_pitch['in_tune']:.0%} of the notes it generates are in tune.
 - **Compute**: one training step on a batch of 64 took from {1000 * min(cost_seconds.values()):.0f} ms
   ({min(cost_seconds, key=cost_seconds.get)}) to {1000 * max(cost_seconds.values()):.0f} ms
-  ({max(cost_seconds, key=cost_seconds.get)}) here (table in §4.1).
+  ({max(cost_seconds, key=cost_seconds.get)}) here (table in Section 4.1).
 - **Memorization**: median distance to the nearest training digit {memo['generated'].median():.2f} for GAN samples,
   {memo['held_out'].median():.2f} for real unseen digits.
 - **Generalization**: negative-ELBO gap between training and test digits {gap_small:.1f} nats/image when trained on

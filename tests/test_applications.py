@@ -326,3 +326,27 @@ def test_generated_notes_figure_counts_the_notes_it_is_given():
     plt.close(fig)
     with pytest.raises(ValueError, match="generated"):
         audio.generated_notes_figure(ids, waves[0], waves)
+
+
+def test_clipped_gaussian_nll_is_the_censored_likelihood():
+    std = 0.4
+    logits = torch.tensor([[-2.0, 0.3, 1.5, 0.0]])
+    target = torch.tensor([[0.0, 0.5, 1.0, 0.2]])
+    visible = torch.ones_like(target)
+    mu = torch.sigmoid(logits)[0]
+    normal = torch.distributions.Normal(0.0, 1.0)
+    expected = (-torch.log(normal.cdf(-mu[0] / std)) + (mu[1] - 0.5) ** 2 / (2 * std ** 2)
+                - torch.log(1 - normal.cdf((1 - mu[2]) / std)) + (mu[3] - 0.2) ** 2 / (2 * std ** 2))
+    got = inpainting.clipped_gaussian_nll(std)(logits, target, visible)
+    assert torch.allclose(got, expected.reshape(1), atol=1e-5)
+    # Monte Carlo: the probability that clip(mu + s eps) lands exactly on 0
+    eps = torch.randn(200_000, generator=torch.Generator().manual_seed(0))
+    share = float(((mu[0] + std * eps).clamp(0, 1) == 0).float().mean())
+    assert abs(share - math.exp(-float(inpainting.clipped_gaussian_nll(std)(logits[:, :1], target[:, :1],
+                                                                             visible[:, :1])))) < 0.005
+    # masked pixels do not count; extreme logits stay finite with finite gradients
+    assert float(inpainting.clipped_gaussian_nll(std)(logits, target, torch.zeros_like(target))) == 0.0
+    extreme = torch.tensor([[1e4, -1e4]], requires_grad=True)
+    value = inpainting.clipped_gaussian_nll(0.05)(extreme, torch.tensor([[0.0, 1.0]]), torch.ones(1, 2))
+    value.sum().backward()
+    assert torch.isfinite(value).all() and torch.isfinite(extreme.grad).all()

@@ -536,6 +536,52 @@ rows("args", "train_gan", ValueError, "epochs", absurd=lambda c: gan.train_gan("
 rows("args", "train_gan", ValueError, "seed", huge_seed=lambda c: gan.train_gan("gan", 1, c.tmp, seed=2**64))
 rows("args", "train_gan", TypeError, "on_batch", not_callable=lambda c: gan.train_gan("gan", 1, c.tmp, on_batch=3))
 rows("args", "load_or_train_gan", ValueError, "model", unknown=lambda c: app.load_or_train_gan("stylegan", 1))
+rows("args", "train_gan", TypeError, "restore", not_callable=lambda c: gan.train_gan("gan", 1, c.tmp, restore=3))
+rows("args", "train_gan", ValueError, "cut_last_epoch", without_budget=lambda c: gan.train_gan("gan", 1, c.tmp,
+                                                                                            cut_last_epoch=True))
+rows("args", "build_models", ValueError, "up_block", not_a_dcgan=lambda c: gan.build_models("mlp", up_block=lambda i, o: nn.Identity()))
+rows("args", "article_generator_step", ValueError, "steps", zero=lambda c: gan.article_generator_step(0),
+     absurd=lambda c: gan.article_generator_step(10**9))
+rows("args", "article_generator_step", ValueError, "batch_size", one=lambda c: gan.article_generator_step(1, batch_size=1))
+rows("args", "compare_fused_adam", ValueError, "model", unknown=lambda c: gan.compare_fused_adam("stylegan", 1))
+rows("args", "compare_fused_adam", ValueError, "repeats", zero=lambda c: gan.compare_fused_adam("gan", 1, repeats=0))
+rows("args", "measure_step_speed", TypeError, "fused", not_bool=lambda c: gan.measure_step_speed("gan", fused="yes"))
+rows("args", "train_for_seconds", ValueError, "seconds", zero=lambda c: gan.train_for_seconds("gan", 0.0, c.tmp, 1),
+     nan=lambda c: gan.train_for_seconds("gan", NAN, c.tmp, 1))
+rows("args", "train_for_seconds", ValueError, "max_seconds", sets_budget_twice=lambda c: gan.train_for_seconds(
+    "gan", 1.0, c.tmp, 1, max_seconds=3.0))
+rows("args", "clipped_gaussian_nll", ValueError, "noise_std", zero=lambda c: app.clipped_gaussian_nll(0.0),
+     nan=lambda c: app.clipped_gaussian_nll(NAN))
+rows("args", "block_flops", ValueError, "d_model", zero=lambda c: att.block_flops(0, 8))
+rows("args", "block_flops", ValueError, "length", absurd=lambda c: att.block_flops(8, 10**9))
+rows("args", "attention_crossover", ValueError, "mlp_ratio", zero=lambda c: att.attention_crossover(8, mlp_ratio=0))
+rows("args", "measure_block_cost", TypeError, "lengths", empty=lambda c: att.measure_block_cost([]),
+     not_a_list=lambda c: att.measure_block_cost(64))
+rows("args", "measure_block_cost", ValueError, "lengths[0]", absurd=lambda c: att.measure_block_cost([10**6]))
+rows("args", "measure_block_cost", ValueError, "n_heads", too_many=lambda c: att.measure_block_cost([4], d_model=4, n_heads=8))
+rows("args", "sinusoidal_positions", ValueError, "length", zero=lambda c: att.sinusoidal_positions(0, 8))
+rows("args", "sinusoidal_positions", ValueError, "base", one=lambda c: att.sinusoidal_positions(4, 8, base=1.0))
+rows("args", "permutation_error", TypeError, "layer", not_callable=lambda c: att.permutation_error(3, torch.rand(1, 3, 4)))
+rows("numbers", "permutation_error", ValueError, "x", nan=lambda c: att.permutation_error(
+    nn.Identity(), with_nan(torch.rand(1, 3, 4))), rank_2=lambda c: att.permutation_error(nn.Identity(), torch.rand(3, 4)))
+rows("args", "check_split_heads", ValueError, "n_heads", indivisible=lambda c: att.split_heads(torch.rand(1, 2, 5), 2),
+     zero=lambda c: att.split_heads(torch.rand(1, 2, 4), 0))
+rows("args", "check_merge_heads", ValueError, "x", rank_3=lambda c: att.merge_heads(torch.rand(1, 2, 4)))
+rows("args", "key_padding_mask", ValueError, "lengths", too_long=lambda c: att.key_padding_mask([3, 9], 5),
+     empty_sequence=lambda c: att.key_padding_mask(torch.tensor([0, 2]), 5))
+rows("args", "key_padding_mask", ValueError, "max_length", zero=lambda c: att.key_padding_mask([1], 0))
+rows("args", "multi_head_attention", TypeError, "layer", not_a_layer=lambda c: att.multi_head_attention(
+    nn.Linear(4, 4), torch.rand(1, 3, 4)))
+rows("args", "multi_head_attention", ValueError, "x_kv", wrong_width=lambda c: att.multi_head_attention(
+    att.MultiHeadAttention(4, 2), torch.rand(1, 3, 4), torch.rand(1, 3, 5)))
+rows("numbers", "multi_head_attention", ValueError, "x_q", nan=lambda c: att.multi_head_attention(
+    att.MultiHeadAttention(4, 2), with_nan(torch.rand(1, 3, 4))))
+rows("args", "attention_to_matching_digits", ValueError, "layer", out_of_range=lambda c: att.attention_to_matching_digits(
+    tiny_task_model(), torch.zeros(2, 4, dtype=torch.int64), torch.zeros(2, 4, dtype=torch.int64), layer=3))
+rows("args", "attention_to_matching_digits", ValueError, "y", wrong_shape=lambda c: att.attention_to_matching_digits(
+    tiny_task_model(), torch.zeros(2, 4, dtype=torch.int64), torch.zeros(2, 3, dtype=torch.int64)))
+rows("args", "AttentionSequenceModel", ValueError, "position", unknown=lambda c: att.AttentionSequenceModel(position="rope"))
+rows("args", "TransformerBlock", ValueError, "norm", unknown=lambda c: att.TransformerBlock(4, 2, norm="middle"))
 rows("args", "DigitClassifier", ValueError, "num_classes", one_class=lambda c: ev.DigitClassifier(num_classes=1))
 rows("args", "accuracy", ValueError, "images and labels", length_mismatch=lambda c: ev.accuracy(tiny_classifier(), imgs(3), torch.zeros(2, dtype=torch.long)))
 rows("args", "predict_logits", ValueError, "batch_size", zero=lambda c: ev.predict_logits(tiny_classifier(), imgs(), batch_size=0))

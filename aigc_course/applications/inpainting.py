@@ -100,6 +100,28 @@ def gaussian_nll(noise_std: float) -> Callable[[torch.Tensor, torch.Tensor, torc
     return nll
 
 
+def clipped_gaussian_nll(noise_std: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The exact data term for ``clip(x + noise_std * eps, 0, 1)`` (:func:`add_noise`): a censored Gaussian.
+
+    With decoder mean mu = sigmoid(logit) and s = ``noise_std``, a pixel observed at exactly 0 has
+    probability Phi(-mu / s) (all the noise below -mu was clipped to it), one at exactly 1 has
+    probability Phi((mu - 1) / s), and one in between the density N(target; mu, s^2). Returns
+    ``nll(logits, target, visible) -> [B]``, the sum over visible pixels of -log of these (the
+    in-between pixels without the constant log(s sqrt(2 pi)), as in :func:`gaussian_nll`).
+    """
+    std = require_float("noise_std", noise_std, minimum=0.0, strict_minimum=True)
+
+    def nll(logits: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+        mu = torch.sigmoid(logits)
+        inside = (mu - target) ** 2 / (2 * std * std)
+        at_zero = -torch.special.log_ndtr(-mu / std)
+        at_one = -torch.special.log_ndtr((mu - 1) / std)
+        per_pixel = torch.where(target <= 0, at_zero, torch.where(target >= 1, at_one, inside))
+        return (per_pixel * visible).flatten(1).sum(dim=1)
+
+    return nll
+
+
 def _fit_latent(vae: nn.Module, x: torch.Tensor, visible: torch.Tensor, steps: int, lr: float,
                 nll: Callable[..., torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Decoder means at the encoder's code of ``x * visible`` and at the MAP code after ``steps`` Adam steps."""

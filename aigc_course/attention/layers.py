@@ -1,11 +1,7 @@
 """Self-attention (自注意力机制), chapter 04: from the article's loop to a Transformer block.
 
-Scaled dot-product attention of queries ``q [..., Lq, d]`` on keys ``k [..., Lk, d]`` and
-values ``v [..., Lk, dv]``:
-
-    weights = softmax(q k^T / sqrt(d) + mask),   output = weights v,
-
-so each output row is a weighted average of the value rows, with weights that are positive and
+Scaled dot-product attention of ``q [..., Lq, d]`` on ``k [..., Lk, d]``, ``v [..., Lk, dv]``:
+weights = softmax(q k^T / sqrt(d) + mask), output = weights v, so each output row is a weighted average of the value rows, with weights that are positive and
 sum to one. Masks follow ``torch.nn.functional.scaled_dot_product_attention``: a bool mask is
 True where a query *may* attend, a float mask is added to the scores.
 
@@ -23,7 +19,7 @@ import math
 import torch
 import torch.nn as nn
 
-from ..validate import require_bool, require_finite, require_float, require_int, require_tensor
+from ..validate import require_bool, require_choice, require_finite, require_float, require_int, require_tensor
 
 
 def _stable_softmax(x: torch.Tensor, dim: int, temperature: float = 1.0) -> torch.Tensor:
@@ -263,18 +259,20 @@ class MultiHeadAttention(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    """Pre-LayerNorm Transformer block: x + MHA(LN(x)), then + MLP(LN(.)); ``[B, L, d_model]`` in and out.
+    """Transformer block, pre-LayerNorm by default; ``[B, L, d_model]`` in and out.
 
-    h = x + Dropout(MHA(LN_1(x)));  y = h + Dropout(W_2 GELU(W_1 LN_2(h))), hidden size
-    ``mlp_ratio * d_model``. ``causal=True`` (default) masks the future, so output i depends on
-    inputs 1..i only (what a character-level language model needs).
+    ``norm="pre"`` (Xiong et al., 2020): h = x + Dropout(MHA(LN_1(x))); y = h + Dropout(MLP(LN_2(h))).
+    ``norm="post"`` (the original Transformer): h = LN_1(x + MHA(x)); y = LN_2(h + MLP(h)).
+    MLP = W_2 GELU(W_1 .), hidden size ``mlp_ratio * d_model``; ``residual=False`` drops the ``x +``
+    and ``h +`` (for the comparison in chapter 04). ``causal=True`` (default) masks the future.
     """
 
     def __init__(self, d_model: int, n_heads: int, mlp_ratio: int = 4, dropout: float = 0.0,
-                 causal: bool = True) -> None:
+                 causal: bool = True, norm: str = "pre", residual: bool = True) -> None:
         super().__init__()
         require_int("mlp_ratio", mlp_ratio, minimum=1)
         require_float("dropout", dropout, minimum=0.0, maximum=0.99)
+        self.norm, self.residual = require_choice("norm", norm, ("pre", "post")), require_bool("residual", residual)
         self.ln1 = nn.LayerNorm(d_model)
         self.attn = MultiHeadAttention(d_model, n_heads, causal=causal)
         self.ln2 = nn.LayerNorm(d_model)
@@ -287,7 +285,13 @@ class TransformerBlock(nn.Module):
         """``x [B, L, d_model]`` -> ``[B, L, d_model]`` (and the ``[B, H, L, L]`` weights if asked)."""
         require_tensor("x", x, ndim=3, floating=True, finite=True)
         require_bool("return_weights", return_weights)
-        attended, weights = self.attn(self.ln1(x), mask=mask)
-        h = x + self.dropout(attended)
-        y = h + self.dropout(self.mlp(self.ln2(h)))
+        skip = 1.0 if self.residual else 0.0
+        if self.norm == "pre":
+            attended, weights = self.attn(self.ln1(x), mask=mask)
+            h = skip * x + self.dropout(attended)
+            y = skip * h + self.dropout(self.mlp(self.ln2(h)))
+        else:
+            attended, weights = self.attn(x, mask=mask)
+            h = self.ln1(skip * x + self.dropout(attended))
+            y = self.ln2(skip * h + self.dropout(self.mlp(h)))
         return (y, weights) if return_weights else y

@@ -23,10 +23,12 @@ import torch.nn.functional as F
 
 from .layers import MultiHeadAttention, TransformerBlock, causal_mask
 from .demos import plot_attention
+from .position import sinusoidal_positions
 from ..training import History, device_of, evaluating, progress as progress_bar
 from ..validate import require_choice, require_float, require_int, require_seed, require_tensor
 
 TASKS = ("reverse", "sort")
+POSITIONS = ("learned", "sinusoidal", "none")
 
 
 def task_targets(task: str, tokens: torch.Tensor) -> torch.Tensor:
@@ -94,20 +96,27 @@ class AttentionSequenceModel(nn.Module):
     positions is visible in its map). ``n_blocks >= 1``: that many non-causal pre-LN
     :class:`TransformerBlock` s and a final LayerNorm. ``tokens [B, L]`` int64 ->
     ``(logits [B, L, vocab], weights [B, n_layers, H, L, L])``; ``mask`` goes to every attention layer.
+    ``position``: "learned" (an ``nn.Embedding`` per position), "sinusoidal" (fixed, see
+    :func:`sinusoidal_positions`) or "none"; ``norm`` and ``residual`` go to the blocks.
     """
 
     def __init__(self, vocab: int = 10, length: int = 8, d_model: int = 32, n_heads: int = 1,
-                 n_blocks: int = 0) -> None:
+                 n_blocks: int = 0, position: str = "learned", norm: str = "pre", residual: bool = True) -> None:
         super().__init__()
         self.vocab = require_int("vocab", vocab, minimum=2)
         self.length = require_int("length", length, minimum=1)
         self.n_blocks = require_int("n_blocks", n_blocks, minimum=0)
+        self.position = require_choice("position", position, POSITIONS)
         self.token_embedding = nn.Embedding(vocab, d_model)
-        self.position_embedding = nn.Embedding(length, d_model)
+        if position == "learned":
+            self.position_embedding = nn.Embedding(length, d_model)
+        self.register_buffer("fixed_positions", sinusoidal_positions(length, d_model) if position == "sinusoidal"
+                             else torch.zeros(length, d_model), persistent=False)
         if n_blocks == 0:
             self.attention = MultiHeadAttention(d_model, n_heads)
         else:
-            self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, causal=False) for _ in range(n_blocks))
+            self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, causal=False, norm=norm, residual=residual)
+                                        for _ in range(n_blocks))
             self.final_norm = nn.LayerNorm(d_model)
         self.readout = nn.Linear(d_model, vocab)
 
@@ -117,7 +126,9 @@ class AttentionSequenceModel(nn.Module):
             raise ValueError(f"tokens must be int64 of shape [B, {self.length}], got {tokens.dtype} {list(tokens.shape)}")
         if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.vocab):
             raise ValueError(f"tokens must be digits in 0..{self.vocab - 1}")
-        h = self.token_embedding(tokens) + self.position_embedding(torch.arange(self.length, device=tokens.device))
+        h = self.token_embedding(tokens) + self.fixed_positions
+        if self.position == "learned":
+            h = h + self.position_embedding(torch.arange(self.length, device=tokens.device))
         if self.n_blocks == 0:
             h, weights = self.attention(h, mask=mask)
             return self.readout(h), weights.unsqueeze(1)
@@ -205,6 +216,26 @@ def attention_view(model: AttentionSequenceModel, tokens: torch.Tensor | list[in
     with evaluating(model):
         logits, weights = model(tokens.unsqueeze(0).to(device), mask=mask)
     return weights[0].mean(1).cpu(), logits[0].argmax(-1).cpu()
+
+
+@torch.no_grad()
+def attention_to_matching_digits(model: AttentionSequenceModel, x: torch.Tensor, y: torch.Tensor,
+                                 layer: int = -1) -> tuple[float, float]:
+    """(mean attention mass on the keys holding the query's target digit, the same mass under uniform weights).
+
+    For query i with target digit y_i, the mass is sum_j w_ij [x_j = y_i] in layer ``layer``
+    (head-averaged), averaged over queries and sequences ``x [N, L]``; uniform weights would give
+    the share of positions that hold y_i. Every y_i occurs in x for "sort" and "reverse".
+    """
+    require_tensor("x", x, ndim=2, integer=True, non_empty=True)
+    require_tensor("y", y, shape=list(x.shape), integer=True)
+    n_layers = max(model.n_blocks, 1)
+    layer = require_int("layer", layer, minimum=-n_layers, maximum=n_layers - 1)
+    with evaluating(model):
+        _, weights = model(x.to(device_of(model)))
+    w = weights[:, layer].mean(1).cpu()                                   # [N, L, L], head-averaged
+    holds = (x.cpu()[:, None, :] == y.cpu()[:, :, None]).float()          # [N, Lq, Lk]: key j holds y_i
+    return (w * holds).sum(-1).mean().item(), holds.mean(-1).mean().item()
 
 
 def _as_tokens(tokens: torch.Tensor | list[int]) -> torch.Tensor:

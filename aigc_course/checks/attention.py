@@ -1,10 +1,12 @@
-"""Checks for chapter 04's exercises: stable softmax (4.1), scaled dot-product attention (4.2), the causal mask (4.3)."""
+"""Checks for chapter 04's exercises: stable softmax (4.1), scaled dot-product attention (4.2), the causal mask (4.3),
+splitting (4.4) and merging (4.5) attention heads."""
 
 from __future__ import annotations
 
 import torch
 
-from ..attention.layers import causal_mask, scaled_dot_product_attention, softmax
+from ..attention.heads import merge_heads, split_heads
+from ..attention.layers import MultiHeadAttention, causal_mask, scaled_dot_product_attention, softmax
 from . import Exercise, assert_close, same_output
 
 _INF = float("inf")
@@ -123,4 +125,52 @@ check_causal_mask = Exercise(
         _mask_rejects_bad_n,
     ],
     hint="position i may attend to keys j <= i (itself included): torch.ones(n, n, dtype=torch.bool).tril()",
+)
+
+
+# ---- 4.4 / 4.5 splitting and merging heads ----------------------------------------------------
+
+def _split_matches_the_layer(candidate, reference) -> None:
+    layer = MultiHeadAttention(12, 3)
+    x = _randn(2, 5, 12, seed=40)
+    got = candidate(x, 3)
+    assert_close("split_heads(x [2, 5, 12], 3) (the layout MultiHeadAttention uses)", got, layer._split(x))
+
+
+def _split_rejects_indivisible(candidate, reference) -> None:
+    try:
+        candidate(_randn(1, 2, 10, seed=41), 3)
+    except ValueError:
+        return
+    raise AssertionError("split_heads(x with 10 features, n_heads=3) must raise ValueError (10 is not divisible by 3)")
+
+
+def _merge_inverts_split(candidate, reference) -> None:
+    x = _randn(3, 4, 8, seed=42)
+    for n_heads in (1, 2, 4, 8):
+        assert_close(f"merge_heads(split_heads(x [3, 4, 8], {n_heads}))", candidate(split_heads(x, n_heads)), x)
+
+
+check_split_heads = Exercise(
+    "4.4", "splitting heads", split_heads,
+    cases=[
+        same_output(_randn(2, 5, 12, seed=43), 3, label="split_heads(x [2, 5, 12], 3)"),
+        same_output(_randn(1, 7, 8, seed=44), 1, label="split_heads(x [1, 7, 8], 1)"),
+        same_output(_randn(3, 2, 8, seed=45), 8, label="split_heads(x [3, 2, 8], 8)"),
+        _split_matches_the_layer,
+        _split_rejects_indivisible,
+    ],
+    hint="x.reshape(B, L, H, d // H).transpose(1, 2): each head keeps a contiguous block of features; "
+         "reshaping straight to [B, H, L, d // H] mixes positions into heads",
+)
+
+check_merge_heads = Exercise(
+    "4.5", "merging heads", merge_heads,
+    cases=[
+        same_output(_randn(2, 3, 5, 4, seed=46), label="merge_heads(x [2, 3, 5, 4])"),
+        same_output(_randn(1, 1, 6, 8, seed=47), label="merge_heads(x [1, 1, 6, 8])"),
+        _merge_inverts_split,
+    ],
+    hint="x.transpose(1, 2) brings L next to the batch again, then .reshape(B, L, H * d_h) puts the heads "
+         "side by side",
 )

@@ -142,6 +142,36 @@ REFERENCES: tuple[Reference, ...] = (
               "A plain image classifier detects images of many generators, with the caveat in its title: the "
               "detector in this chapter is the same idea at MNIST scale.",
               "publisher page (Adobe Research) and CVPR citation"),
+    Reference("salimans2016", "paper", "added",
+              "Salimans, T., Goodfellow, I., Zaremba, W., Cheung, V., Radford, A., Chen, X.",
+              "Improved Techniques for Training GANs",
+              "Advances in Neural Information Processing Systems 29 (NIPS 2016), pp. 2234-2242; arXiv:1606.03498", 2016,
+              "https://arxiv.org/abs/1606.03498",
+              "Introduces the Inception score, the source of chapter 05's Inception-style score (with a digit "
+              "classifier in place of the Inception network).",
+              "NeurIPS proceedings metadata (title, pages, authors); arXiv abstract page"),
+    Reference("heusel2017", "paper", "added",
+              "Heusel, M., Ramsauer, H., Unterthiner, T., Nessler, B., Hochreiter, S.",
+              "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium",
+              "Advances in Neural Information Processing Systems 30 (NIPS 2017), pp. 6626-6637; arXiv:1706.08500", 2017,
+              "https://arxiv.org/abs/1706.08500",
+              "Introduces the Frechet Inception distance, the source of chapter 05's Frechet distance between "
+              "Gaussians fitted to classifier features.",
+              "NeurIPS proceedings metadata (title, pages, authors); arXiv listing"),
+    Reference("karras2018", "paper", "added", "Karras, T., Aila, T., Laine, S., Lehtinen, J.",
+              "Progressive Growing of GANs for Improved Quality, Stability, and Variation",
+              "International Conference on Learning Representations (ICLR 2018); arXiv:1710.10196", 2018,
+              "https://arxiv.org/abs/1710.10196",
+              "Introduces the minibatch standard deviation feature of chapter 05's improved discriminator.",
+              "arXiv abstract; paper summaries citing ICLR 2018"),
+    Reference("xiong2020", "paper", "added",
+              "Xiong, R., Yang, Y., He, D., Zheng, K., Zheng, S., Xing, C., Zhang, H., Lan, Y., Wang, L., Liu, T.-Y.",
+              "On Layer Normalization in the Transformer Architecture",
+              "Proceedings of the 37th International Conference on Machine Learning (ICML 2020), PMLR 119; "
+              "arXiv:2002.04745", 2020, "https://arxiv.org/abs/2002.04745",
+              "Why the pre-LN block (LayerNorm inside the residual branch), the one chapters 04 and 06 use, trains "
+              "without the warm-up the original post-LN Transformer needs.",
+              "arXiv paper header (authors, arXiv:2002.04745v2); citations naming ICML 2020"),
     # ---- books (§7.1.1) ----
     Reference("goodfellow2016", "book", "article", "Goodfellow, I., Bengio, Y., Courville, A.", "Deep Learning",
               "MIT Press; free online; Chinese translation 《深度学习》", 2016, "https://www.deeplearningbook.org",

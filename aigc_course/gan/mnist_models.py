@@ -17,6 +17,7 @@ the losses in :mod:`aigc_course.gan` take logits).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -93,13 +94,18 @@ def dcgan_up_block(in_channels: int, out_channels: int) -> nn.Sequential:
                          nn.BatchNorm2d(out_channels), nn.ReLU())
 
 
-def dcgan_generator(z_dim: int = 100, channels: int = 64) -> nn.Sequential:
-    """``[B, z_dim] -> [B, 1, 28, 28]``: Linear -> [2c, 7, 7] -> BN, ReLU -> up-block to [c, 14, 14] -> [1, 28, 28]."""
+def dcgan_generator(z_dim: int = 100, channels: int = 64, up_block: Callable | None = None) -> nn.Sequential:
+    """``[B, z_dim] -> [B, 1, 28, 28]``: Linear -> [2c, 7, 7] -> BN, ReLU -> up-block to [c, 14, 14] -> [1, 28, 28].
+
+    ``up_block(in_channels, out_channels)`` builds the up-block (default :func:`dcgan_up_block`).
+    """
     require_int("z_dim", z_dim, minimum=1)
     require_int("channels", channels, minimum=1)
+    if up_block is not None and not callable(up_block):
+        raise TypeError(f"up_block must be a function (in_channels, out_channels) -> nn.Module, got {type(up_block).__name__}")
     c = channels
     return nn.Sequential(nn.Linear(z_dim, 2 * c * 7 * 7, bias=False), nn.Unflatten(1, (2 * c, 7, 7)),
-                         nn.BatchNorm2d(2 * c), nn.ReLU(), dcgan_up_block(2 * c, c),
+                         nn.BatchNorm2d(2 * c), nn.ReLU(), (up_block or dcgan_up_block)(2 * c, c),
                          nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1), nn.Tanh())
 
 
@@ -218,12 +224,19 @@ def model_spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
-def build_models(spec: ModelSpec | str) -> tuple[nn.Module, nn.Module]:
-    """``(generator, discriminator)`` for a spec or a registered model name, freshly initialised."""
+def build_models(spec: ModelSpec | str, up_block: Callable | None = None) -> tuple[nn.Module, nn.Module]:
+    """``(generator, discriminator)`` for a spec or a registered model name, freshly initialised.
+
+    ``up_block`` (DCGAN only) builds the generator's up-block instead of :func:`dcgan_up_block`.
+    """
     spec = model_spec(spec) if isinstance(spec, str) else spec
     require_choice("spec.name", spec.name, _BUILDERS)
+    if up_block is not None and spec.name != "dcgan":
+        raise ValueError(f"up_block is used by the DCGAN only, got it for model {spec.name!r}")
     make_g, make_d = _BUILDERS[spec.name]
     g_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.g_kwargs.items()}
+    if up_block is not None:
+        g_kwargs["up_block"] = up_block
     d_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.d_kwargs.items()}
     generator = make_g(z_dim=spec.z_dim, **g_kwargs)
     generator.z_dim = spec.z_dim  # the noise size travels with the network (generate() reads it)

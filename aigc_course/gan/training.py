@@ -1,12 +1,9 @@
 """Training chapter 05's GANs: progress bar, per-epoch sample grids and atomic checkpoints, resume.
 
 ``train_gan("mlp", epochs=30, out_dir=...)`` trains one of :data:`aigc_course.mnist_gan.MODELS`
-on MNIST scaled to [-1, 1]. After every epoch it writes, atomically:
-
-* ``out_dir/samples/epoch_NNN.png``: the generator's images for the same 64 noise vectors;
-* ``out_dir/checkpoint.pt``: both networks, the moving average of G, both optimizers, the
-  epoch, the history and the RNG states (global torch RNG and the data-order generator), in the
-  course's one checkpoint format (:mod:`aigc_course.gan.runs`).
+on MNIST scaled to [-1, 1]. After every epoch it writes, atomically, ``out_dir/samples/epoch_NNN.png``
+(the images for the same 64 noise vectors) and ``out_dir/checkpoint.pt`` (both networks, the moving
+average of G, both optimizers, the epoch, the history and the RNG states; :mod:`aigc_course.gan.runs`).
 
 The history (:class:`aigc_course.training.History`) holds, per epoch, ``train/d_loss`` and
 ``train/g_loss`` (means over the epoch's steps), ``eval/d_real`` and ``eval/d_fake`` (mean D(x) and
@@ -39,7 +36,7 @@ from ..training import History, evaluating, progress as progress_bar
 from .runs import (CHECKPOINT_NAME, MAX_EPOCHS, load_training_state, restore_training_state, save_grid_png,
                    save_training_state, spec_from_checkpoint)
 from .mnist_models import ModelSpec, build_models, model_spec, recalibrate_batch_norm, to_unit
-from ..validate import NonFiniteError, require_float, require_int, require_path, require_seed, unit_to_symmetric
+from ..validate import NonFiniteError, require_bool, require_float, require_int, require_path, require_seed, unit_to_symmetric
 
 GRID_SIZE = 64
 PROBE = 512  # real images and noise vectors used to read D(x) and D(G(z)) after each epoch
@@ -55,17 +52,22 @@ def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
             b_ema.copy_(b)
 
 
-def make_optimizers(spec: ModelSpec, generator: nn.Module, discriminator: nn.Module) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+def make_optimizers(spec: ModelSpec, generator: nn.Module, discriminator: nn.Module,
+                    fused: bool = True) -> tuple[torch.optim.Adam, torch.optim.Adam]:
     """Adam for G and for D with the spec's learning rates and betas; the fused kernel where torch has one.
 
-    ``fused=True`` does the whole update in one pass over the parameters (the same update rule):
-    on a CPU it makes the training step about a quarter faster than the per-tensor loop.
+    ``fused=True`` does the whole update in one pass over the parameters (the same update rule);
+    ``fused=False`` uses the per-tensor loop. Chapter 05 measures the difference in speed.
     """
+    require_bool("fused", fused)
+
     def adam(params, lr: float) -> torch.optim.Adam:
-        try:
-            return torch.optim.Adam(params, lr=lr, betas=spec.betas, fused=True)
-        except (RuntimeError, TypeError, ValueError):  # older torch or a device without the fused kernel
-            return torch.optim.Adam(params, lr=lr, betas=spec.betas)
+        if fused:
+            try:
+                return torch.optim.Adam(params, lr=lr, betas=spec.betas, fused=True)
+            except (RuntimeError, TypeError, ValueError):  # older torch or a device without the fused kernel
+                pass
+        return torch.optim.Adam(params, lr=lr, betas=spec.betas)
 
     return adam(list(generator.parameters()), spec.g_lr), adam(list(discriminator.parameters()), spec.d_lr)
 
@@ -73,7 +75,6 @@ def make_optimizers(spec: ModelSpec, generator: nn.Module, discriminator: nn.Mod
 @dataclass
 class TrainingRun:
     """What :func:`train_gan` returns. ``generator`` is the moving average when the model uses one."""
-
     spec: ModelSpec
     generator: nn.Module
     raw_generator: nn.Module
@@ -85,6 +86,7 @@ class TrainingRun:
     trained_epochs: int = 0
     stopped_early: bool = False
     images_per_second: float = field(default=float("nan"))
+    images_trained: int = 0  # images this call trained on (a cut-short last epoch counts its batches only)
 
 
 @torch.no_grad()
@@ -106,15 +108,19 @@ def training_step_for(spec: ModelSpec) -> Callable[..., StepLosses]:
 
 
 def measure_step_speed(model: str, steps: int = 10, device: torch.device | str | None = None,
-                       warmup: int = 2) -> float:
-    """Images per second of the training step of ``model`` (random data, fresh networks), wall clock."""
+                       warmup: int = 2, fused: bool = True) -> float:
+    """Images per second of the training step of ``model`` (random data, fresh networks), wall clock.
+
+    ``fused`` chooses Adam's fused kernel or its per-tensor loop (:func:`make_optimizers`).
+    """
     spec = model_spec(model)
     require_int("steps", steps, minimum=1, maximum=10_000)
     require_int("warmup", warmup, minimum=0, maximum=10_000)
+    require_bool("fused", fused)
     device = get_device(None if device is None else str(device))
     rng_state = torch.get_rng_state()
     generator, discriminator = (m.to(device) for m in build_models(spec))
-    g_opt, d_opt = make_optimizers(spec, generator, discriminator)
+    g_opt, d_opt = make_optimizers(spec, generator, discriminator, fused=fused)
     ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
     step = training_step_for(spec)
     real = unit_to_symmetric(torch.rand(spec.batch_size, 1, 28, 28, device=device))
@@ -143,12 +149,18 @@ def _rng_state(data_generator: torch.Generator, device: torch.device) -> dict:
 
 def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, train_subset: int | None = None,
               device: torch.device | str | None = None, max_seconds: float | None = None, progress: bool = True,
-              on_batch: Callable[[int, int], None] | None = None) -> TrainingRun:
+              on_batch: Callable[[int, int], None] | None = None, up_block: Callable | None = None,
+              restore: Callable | None = None, cut_last_epoch: bool = False) -> TrainingRun:
     """Train (or resume, or just load) model ``model`` until ``epochs`` epochs are done.
 
     ``train_subset`` uses the first N training images; ``max_seconds`` stops before an epoch
     that would not fit in that many seconds of training; ``on_batch(epoch, batch_index)`` is
-    called after every step (tests use it to interrupt training).
+    called after every step (tests use it to interrupt training). ``up_block(in, out)`` builds the
+    DCGAN generator's up-block (:func:`build_models`); ``restore`` replaces
+    :func:`aigc_course.gan.restore_training_state` on resume (chapter 05 passes the learner's).
+    ``cut_last_epoch=True`` (with ``max_seconds``) stops *inside* the epoch that reaches ``max_seconds``
+    of training and saves it as a completed (shorter) epoch, so a model whose epoch is longer than the
+    budget still trains for the budget, not a whole epoch.
     """
     spec = model_spec(model)
     require_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS)
@@ -159,6 +171,11 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
         require_float("max_seconds", max_seconds, minimum=0.0, strict_minimum=True)
     if on_batch is not None and not callable(on_batch):
         raise TypeError(f"on_batch must be a function (epoch, batch_index) or None, got {type(on_batch).__name__}")
+    require_bool("cut_last_epoch", cut_last_epoch)
+    if cut_last_epoch and max_seconds is None:
+        raise ValueError("cut_last_epoch needs max_seconds (the budget at which the epoch is cut)")
+    if restore is not None and not callable(restore):
+        raise TypeError(f"restore must be a function like restore_training_state or None, got {type(restore).__name__}")
     device = get_device(None if device is None else str(device))
     out_dir = require_path("out_dir", out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -169,7 +186,7 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     path = out_dir / CHECKPOINT_NAME
 
     torch.manual_seed(seed)
-    generator, discriminator = build_models(spec)
+    generator, discriminator = build_models(spec, up_block=up_block)
     generator, discriminator = generator.to(device), discriminator.to(device)
     ema = copy.deepcopy(generator).requires_grad_(False) if spec.ema_decay > 0 else None
     g_opt, d_opt = make_optimizers(spec, generator, discriminator)
@@ -184,7 +201,7 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
                                   f"model={spec.name!r}, seed={seed}, train_subset={train_subset}; use another out_dir")
         spec_from_checkpoint(checkpoint)
         try:
-            start = restore_training_state(checkpoint, generator, discriminator, g_opt, d_opt)
+            start = (restore or restore_training_state)(checkpoint, generator, discriminator, g_opt, d_opt)
             if ema is not None:
                 ema.load_state_dict(checkpoint["ema_generator"])
             if device.type == "cuda" and "cuda" in checkpoint["rng"]:
@@ -212,12 +229,12 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     fixed_noise, probe_noise = fixed[:GRID_SIZE], fixed[GRID_SIZE:]
     step = training_step_for(spec)
     n_batches = len(real_all) // spec.batch_size  # drop the last partial batch: equal-size steps
-    started, trained, stopped_early = time.perf_counter(), 0, False
+    started, trained, stopped_early, images_trained = time.perf_counter(), 0, False, 0
     with progress_bar(total=max(epochs - start + 1, 0) * n_batches, desc=spec.name, unit="batch",
                       enabled=progress) as bar:
         for epoch in range(start, epochs + 1):
             elapsed = time.perf_counter() - started
-            if max_seconds is not None and trained and elapsed + elapsed / trained > max_seconds:
+            if max_seconds is not None and trained and elapsed + (0 if cut_last_epoch else elapsed / trained) > max_seconds:
                 stopped_early = True
                 break
             order = torch.randperm(len(real_all), generator=data_order)
@@ -227,6 +244,7 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
             loss_sum = torch.zeros(2, dtype=torch.float64)
             epoch_start, epoch_cpu = time.perf_counter(), time.process_time()
             bar.set_description(f"{spec.name} epoch {epoch}/{epochs}")
+            batches_run = n_batches
             for b in range(n_batches):
                 real = real_all[order[b * spec.batch_size:(b + 1) * spec.batch_size].to(device)]
                 noise = torch.randn(spec.batch_size, spec.z_dim, generator=noise_gen).to(device)
@@ -244,13 +262,19 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
                 bar.update()
                 if on_batch is not None:
                     on_batch(epoch, b)
+                if cut_last_epoch and time.perf_counter() - started >= max_seconds and b + 1 < n_batches:
+                    batches_run, stopped_early = b + 1, True
+                    break
+            images_trained += batches_run * spec.batch_size
             seconds, cpu_seconds = time.perf_counter() - epoch_start, time.process_time() - epoch_cpu
             d_real, d_fake = discriminator_outputs(discriminator, generator, real_all[:PROBE], probe_noise)
-            d_loss, g_loss = (loss_sum / n_batches).tolist()
+            d_loss, g_loss = (loss_sum / batches_run).tolist()
             history.log("train", d_loss=d_loss, g_loss=g_loss, seconds=seconds, cpu_seconds=cpu_seconds)
             history.log("eval", d_real=d_real, d_fake=d_fake)
             if ema is not None:
-                recalibrate_batch_norm(ema, spec.z_dim, seed=seed + 2)
+                # standing statistics from 10,000 noise vectors, fewer for a small training set (fast mode)
+                recalibrate_batch_norm(ema, spec.z_dim, batches=min(20, max(2, len(real_all) // 500)),
+                                       seed=seed + 2)
             shown = ema if ema is not None else generator
             with evaluating(shown):
                 save_grid_png(to_unit(shown(fixed_noise)), out_dir / "samples" / f"epoch_{epoch:03d}.png")
@@ -263,6 +287,8 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
             })
             trained += 1
             bar.set_postfix(D_loss=f"{d_loss:.3f}", G_loss=f"{g_loss:.3f}")
+            if stopped_early:
+                break
     done = resumed_from + trained
     train_seconds = sum(history["train/seconds"][resumed_from:done]) if trained else float("nan")
     final = ema if ema is not None else generator
@@ -270,4 +296,5 @@ def train_gan(model: str, epochs: int, out_dir: str | Path, *, seed: int = 0, tr
     return TrainingRun(spec=spec, generator=final, raw_generator=generator.eval(), discriminator=discriminator.eval(),
                        history=history, epochs_done=done, out_dir=out_dir, resumed_from=resumed_from,
                        trained_epochs=trained, stopped_early=stopped_early,
-                       images_per_second=trained * n_batches * spec.batch_size / train_seconds if trained else float("nan"))
+                       images_per_second=images_trained / train_seconds if trained else float("nan"),
+                       images_trained=images_trained)

@@ -111,8 +111,46 @@ def no_validation(n, device=None):
     return torch.ones(n, n, dtype=torch.bool, device=device).tril()
 
 
+# ---- 4.4 splitting heads
+def split_without_transpose(x, n_heads):
+    b, n, d = x.shape
+    if d % n_heads:
+        raise ValueError("d not divisible")
+    return x.reshape(b, n_heads, n, d // n_heads)  # right shape, but positions are cut into heads
+
+
+def split_interleaved(x, n_heads):
+    b, n, d = x.shape
+    if d % n_heads:
+        raise ValueError("d not divisible")
+    return x.reshape(b, n, d // n_heads, n_heads).permute(0, 3, 1, 2)  # head h gets every H-th feature
+
+
+def split_without_validation(x, n_heads):
+    b, n, d = x.shape
+    return x[..., : d // n_heads * n_heads].reshape(b, n, n_heads, d // n_heads).transpose(1, 2)  # drops features
+
+
+# ---- 4.5 merging heads
+def merge_without_transpose(x):
+    b, h, n, dh = x.shape
+    return x.reshape(b, n, h * dh)  # right shape, heads and positions mixed
+
+
+def merge_interleaved(x):
+    b, h, n, dh = x.shape
+    return x.permute(0, 2, 3, 1).reshape(b, n, h * dh)  # features of the heads interleaved
+
+
+def merge_keeps_first_head(x):
+    b, h, n, dh = x.shape
+    return x[:, 0].repeat(1, 1, h)
+
+
 WRONG = {
     "4.1": [naive_softmax, subtracts_global_maximum, multiplies_by_temperature, ignores_dim, subtracts_in_place],
     "4.2": [forgets_the_scale, scales_by_d_not_sqrt_d, softmax_over_queries, masks_after_softmax, inverted_mask],
+    "4.4": [split_without_transpose, split_interleaved, split_without_validation],
+    "4.5": [merge_without_transpose, merge_interleaved, merge_keeps_first_head],
     "4.3": [excludes_the_diagonal, upper_triangle, true_means_masked, float_mask, int_mask, no_validation],
 }
