@@ -84,6 +84,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("residual connection", "残差连接", "", "A sub-layer's output added to its input, y = x + F(x).", "04"),
     Term("key-padding mask", "填充掩码", "", "A mask that stops every query from attending to padding positions.", "04"),
     Term("cross-attention", "交叉注意力", "", "Queries from one sequence attend to keys and values of another.", "04"),
+    Term("layer normalization", "层归一化", "LN", "Normalizing each position's features to mean 0 and variance 1, then rescaling them with learned parameters.", "04, 06"),
     Term("probabilistic generative model", "概率生成模型", "", "A model of the data distribution p(x) from which new samples can be drawn.", "02, 03"),
     Term("loss function", "损失函数", "", "The quantity training minimizes; for a VAE the negative ELBO.", "02-05"),
     Term("language model", "语言模型", "LM", "A model of the probability of each next token given the ones before it.", "06"),

@@ -61,6 +61,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "residual connection": "把子层的输出加到它的输入上，y = x + F(x)。",
     "key-padding mask": "阻止每个查询关注填充位置的掩码。",
     "cross-attention": "一个序列的查询关注另一个序列的键和值。",
+    "layer normalization": "把每个位置的特征标准化为均值 0、方差 1，再用学到的参数重新缩放。",
     "probabilistic generative model": "对数据分布 p(x) 建模、并能从中抽取新样本的模型。",
     "loss function": "训练要最小化的量；VAE 的损失是负的 ELBO。",
     "language model": "给定前面的词元，对下一个词元的概率建模的模型。",

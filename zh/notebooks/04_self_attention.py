@@ -20,7 +20,7 @@
 #
 # 本章跟随原文的 §3.3（算法）、§4.2（公式）和 §4.3（示例）。原文的示例算错了；这里一步一步地把它算对，勘误框则说明原文的数字为什么不可能正确。
 #
-# **本笔记本内容**：1. 安全地计算 softmax · 2. 从原文的循环到矩阵 · 3. 正确完成的示例 · 4. 为什么除以 $\sqrt{d}$ · 5. 可学习的投影、多头注意力和因果掩码 · 6. 用注意力学习一个任务（序列反转） · 7. Transformer 模块（排序） · 8. 小结。练习 4.1-4.3 穿插其间。
+# **本笔记本内容**：1. 安全地计算 softmax · 2. 从原文的循环到矩阵 · 3. 正确完成的示例 · 4. 为什么除以 $\sqrt{d}$ · 5. 可学习的投影、多头注意力、填充、交叉注意力和因果掩码 · 6. 位置，以及用注意力学习一个任务（序列反转） · 7. Transformer 模块：残差连接、LayerNorm 的位置、排序 · 8. 注意力的计算代价 · 9. 小结。练习 4.1-4.5 穿插其间。
 
 # %%
 # Setup: the same first cell in every notebook of the course (safe to re-run).
@@ -118,7 +118,7 @@ for temperature in (0.25, 1.0, 4.0):
 #     output_i = sum(w_ij * x_j for j in range(n))
 # ```
 #
-# > **⚠️ 勘误 · Errata（原文 §3.3）**：按原意理解（$x_i$ = `x[i]`，$x_j$ = `x[j]`），内层循环反复覆盖同一个变量 `w_ij`，所以 `output_i` 的每一项用的都是*最后一个*相似度 $s(x_i, x_n)$；而且权重从未归一化，所以输出根本不是加权平均（它随 $n$ 和输入的大小而增长）。修正方法：保留一整行分数 $s_{i1}, \dots, s_{in}$（每一*对* $(i, j)$ 各有一个权重，构成一个 $n \times n$ 矩阵，而不是原文标题中的“$[w_1, \dots, w_n]$”），用 softmax 把这一行变成权重，再求和。下一个单元格在输入 1..5 上、取 $s(a, b) = ab$，运行（按字面理解的）原文代码：它返回 $x_i \cdot x_5 \cdot \sum_j x_j$，远远超出输入的范围。
+# > **⚠️ 勘误 · Errata（原文 §3.3）**：原文写道：「对于输入序列中的每个元素，计算它与其他元素之间的相似性权重……根据自注意力权重对输入序列中的每个元素进行加权求和」，代码中还写着 `# 自注意力权重：[w1, w2, w3, ..., wn]`。按原意理解（$x_i$ = `x[i]`，$x_j$ = `x[j]`），内层循环反复覆盖同一个变量 `w_ij`，所以 `output_i` 的每一项用的都是*最后一个*相似度 $s(x_i, x_n)$；而且权重从未归一化，所以输出根本不是加权平均（它随 $n$ 和输入的大小而增长）。修正方法：保留一整行分数 $s_{i1}, \dots, s_{in}$（每一*对* $(i, j)$ 各有一个权重，构成一个 $n \times n$ 矩阵，而不是原文所写的“$[w_1, \dots, w_n]$”），用 softmax 把这一行变成权重，再求和。下一个单元格在输入 1..5 上、取 $s(a, b) = ab$，运行（按字面理解的）原文代码：它返回 $x_i \cdot x_5 \cdot \sum_j x_j$，远远超出输入的范围。
 
 # %%
 from aigc_course.attention import article_pseudocode
@@ -214,7 +214,7 @@ print(f"your scaled_dot_product_attention on the same inputs: max difference {(o
 # %% [markdown]
 # 每个输出都在 1 和 5 之间（1..5 的加权平均必然如此），并且偏向 5：$a_i$ 越大，分数 $a_i a_j$ 就越偏向最大的 $a_j$。
 #
-# > **⚠️ 勘误 · Errata（原文 §4.3）**：原文把 $e^{1 \cdot j}$ 写成 $j \cdot e$，把分母 $e^1 + \dots + e^5$ 写成 $5e$，得出 $w_{1j} = j/5$，即权重为 $\frac15, \frac25, \frac35, \frac45, 1$，然后得到 $y_1 = \frac{35}{5} = 7$。每一步都是错的：
+# > **⚠️ 勘误 · Errata（原文 §4.3）**：原文写道：「对于第1个元素，计算与其他元素之间的相似性权重：$w_{11} = \dots = \frac{e}{5e} = \frac{1}{5}$」，加权求和时又写道：「$y_1 = \dots = \frac{35}{5} = 7$」。原文把 $e^{1 \cdot j}$ 写成 $j \cdot e$，把分母 $e^1 + \dots + e^5$ 写成 $5e$，得出 $w_{1j} = j/5$，即权重为 $\frac15, \frac25, \frac35, \frac45, 1$，然后得到 $y_1 = \frac{35}{5} = 7$。每一步都是错的：
 # > - $e^{j} \neq j\,e$（例如 $e^5 \approx 148.41$，而 $5e \approx 13.59$），分母是 $\approx 233.20$，而不是 $5e \approx 13.59$（即使按原文自己的 $j\,e$ 计算，也应该是 $15e$）；
 # > - 原文的权重之和为 **3**，而 softmax 权重之和总是 **1**；
 # > - 即使用原文自己的权重，$\sum_j w_{1j} x_j = 0.2 + 0.8 + 1.8 + 3.2 + 5 = 11$，也不是 7；
@@ -279,7 +279,7 @@ plot_saturation(stats, n_keys=16);
 # %% [markdown]
 # 不做缩放时，随着 $d$ 增大，最大的权重趋向 1，梯度信号 $1 - \sum_j p_j^2$（softmax 雅可比矩阵的迹）趋向 0；做了缩放，两者都保持在 $d = 1$ 时的值附近（对比打印出的各行）。这就是缩放点积注意力中“缩放”（scaled）一词的全部理由（Vaswani et al., 2017）。
 #
-# ## 5. 查询/键/值、多头注意力、因果掩码 · Learned projections, multi-head attention, the causal mask
+# ## 5. 查询/键/值、多头注意力、掩码、交叉注意力 · Learned projections, multi-head attention, masks, cross-attention
 #
 # 原文把输入与它们自身相比较。真正的注意力层先用可学习的矩阵把每个输入 $x_i$ 映射为三个向量：**查询**（query）$q_i = x_i W_Q$（我在找什么？）、**键**（key）$k_i = x_i W_K$（我包含什么？）和**值**（value）$v_i = x_i W_V$（我传递什么？）。于是“相似”意味着什么，由训练来决定。`SelfAttention` 正是如此，它包裹着你写的函数：
 
@@ -363,9 +363,89 @@ print("ours, query 3 weights:", our_weights[0, :, 2].sum(-1).tolist(), "(per hea
       f"output equals W_O's bias: {torch.allclose(our_out[0, 2], ours.w_o.bias)}")
 
 # %% [markdown]
-# ## 6. 用注意力学习一个任务：序列反转 · A task learned with attention: reversing
+# **拆分与合并注意力头**：在多头注意力内部，投影后的查询 `[B, L, d]` 被切成 $H$ 个头，每个头有 $d_h = d/H$ 个特征：头 $h$ 拥有每个位置的第 $h\,d_h, \dots, (h+1)\,d_h - 1$ 个特征（PyTorch 的布局），每个头各自计算注意力。之后，各个头的输出再并排拼回去（这是拆分的精确逆运算），然后才乘以 $W_O$。
 #
-# 把 8 个数字组成的序列反转，$[x_1, \dots, x_8] \mapsto [x_8, \dots, x_1]$，纯粹是*往哪里看*的问题。模型尽可能小：一个词元嵌入加一个位置嵌入，**一个**注意力层（单头，$d = 32$），每个位置一个线性读出层，没有残差连接。输出 $i$ 要知道 $x_{9-i}$，唯一的办法就是让查询 $i$ 把权重放在键 $9-i$ 上。训练的每一步都重新抽取随机序列；测试集的序列最先抽取，从不用于训练。
+# **练习 4.4**（拆分注意力头）：补全 `split_heads(x, n_heads)`：`[B, L, d]` -> `[B, H, L, d/H]`；当 `d` 不能被 `n_heads` 整除时抛出 `ValueError`。
+#
+# **练习 4.5**（合并注意力头）：补全 `merge_heads(x)`：`[B, H, L, d_h]` -> `[B, L, H * d_h]`，使 `merge_heads(split_heads(x, H))` 还原出 `x`。
+
+# %%
+def split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """[B, L, d] -> [B, H, L, d / H]; head h holds features h * d/H .. (h + 1) * d/H - 1 of each position."""
+    # Hint: reshape to [B, L, H, d/H] first (that keeps each head's features together), then swap L and H.
+    raise NotImplementedError("Exercise 4.4: splitting heads")
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """[B, H, L, d_h] -> [B, L, H * d_h], the inverse of split_heads."""
+    # Hint: undo the two steps of split_heads in reverse order (reshape needs L next to the batch again).
+    raise NotImplementedError("Exercise 4.5: merging heads")
+
+
+# %%
+from aigc_course.attention import multi_head_attention
+from aigc_course.checks.attention import check_split_heads
+from aigc_course.checks.attention import check_merge_heads
+
+split_heads = check_split_heads(split_heads)
+merge_heads = check_merge_heads(merge_heads)
+written_out, _ = multi_head_attention(ours, mha_x, split=split_heads, merge=merge_heads)
+print(f"multi-head attention written out with your split_heads/merge_heads: max |difference| from "
+      f"nn.MultiheadAttention {(written_out - expected).abs().max():.1e}")
+
+# %% [markdown]
+# **填充与键填充掩码**（padding, key-padding mask）：一个批次中的序列很少一样长；较短的序列要用一个占位词元填充到最长序列的长度。任何位置都不应关注填充部分，所以对于长度为 $n$ 的序列，掩码对每个查询都只允许键 $1..n$：`key_padding_mask(lengths, L)` 给出 `[B, 1, L]`，它可以在查询和头的维度上广播。（`nn.MultiheadAttention` 的 `key_padding_mask` 形状为 `[B, L]`，约定相反，True 表示填充。）检验方法：改变填充位置上的内容，真实位置上的输出必须保持不变。
+#
+# **交叉注意力**（cross-attention）：没有什么要求查询和键必须来自同一个序列。当查询来自一个序列（$L_q$ 个位置），键和值来自另一个序列（$L_k$ 个位置）时，权重是 $L_q \times L_k$ 的矩阵，每个输出都是*另一个*序列的值的平均：翻译模型的解码器就是这样读取编码后的源语言句子的，图像生成模型也是这样读取提示词的。
+
+# %%
+from aigc_course.attention import key_padding_mask
+
+lengths = [7, 4, 2]
+padding = key_padding_mask(lengths, 7)                       # [3, 1, 7], True = a real token
+refilled = mha_x.clone()
+refilled[~padding[:, 0]] = torch.randn(int((~padding).sum()), 16)  # new content at the padded positions only
+with torch.no_grad():
+    before, _ = ours(mha_x, mask=padding)
+    after, _ = ours(refilled, mask=padding)
+    torch_padded, _ = torch_mha(mha_x, mha_x, mha_x, key_padding_mask=~padding[:, 0])
+real = padding[:, 0]
+print(f"lengths {lengths}: max change at real positions when the padding changes {(after - before)[real].abs().max():.1e}; "
+      f"vs nn.MultiheadAttention(key_padding_mask) {(before - torch_padded)[real].abs().max():.1e}")
+source = torch.randn(3, 5, 16)                               # another sequence: 5 positions
+cross, cross_weights = ours(mha_x, source, source)          # queries from mha_x, keys and values from source
+torch_cross, _ = torch_mha(mha_x, source, source)
+print(f"cross-attention: queries {list(mha_x.shape)}, keys/values {list(source.shape)} -> output {list(cross.shape)}, "
+      f"weights {list(cross_weights.shape)}; max |ours - nn.MultiheadAttention| {(cross - torch_cross).abs().max():.1e}")
+
+# %% [markdown]
+# ## 6. 位置编码与序列反转 · Position, and a task learned with attention: reversing
+#
+# **注意力不知道词元在哪里**：把输入的位置打乱，分数、权重和输出也会以同样的方式被打乱：对任意置换 $P$，$\operatorname{Attn}(Px) = P\,\operatorname{Attn}(x)$（*置换等变性*，permutation equivariance）。在注意力看来，序列就是一个集合。而在语言中词序很重要，所以必须把位置信息放*进*输入里：在位置 $t$ 处，把一个**位置编码**（positional encoding）$p_t$ 加到词元的向量上。有两种：
+#
+# - **可学习的**：每个位置一个可训练的向量（`nn.Embedding(L, d)`），GPT 就是这样；
+# - **正弦的**（Vaswani et al., 2017）：固定不变，$p_{t,2i} = \sin(t\,\omega_i)$，$p_{t,2i+1} = \cos(t\,\omega_i)$，其中 $\omega_i = 10000^{-2i/d}$：每一对特征都是一个以自己的速度转动的时钟，对任意 $t$ 都有定义，而移动 $k$ 个位置就是对每一对特征做一个固定的旋转。
+#
+# 下面测量一个多头注意力层的误差 $\max |f(Px) - P f(x)|$，分别在不加和加上位置编码的情况下。
+
+# %%
+from aigc_course.attention import permutation_error, sinusoidal_positions
+
+seed_everything(3)
+set_x = torch.randn(2, 8, 16)
+with_positions = lambda x: ours(x + sinusoidal_positions(8, 16))
+print(f"multi-head attention, no positions: max |f(Px) - P f(x)| = {permutation_error(ours, set_x):.1e} (rounding)")
+print(f"with sinusoidal positions added:    max |f(Px) - P f(x)| = {permutation_error(with_positions, set_x):.2f}")
+fig, ax = plt.subplots(figsize=(8, 2.6))
+image = ax.imshow(sinusoidal_positions(64, 32).T, aspect="auto", cmap="RdBu")
+ax.set_xlabel("position t")
+ax.set_ylabel("feature")
+ax.set_title("sinusoidal positional encoding, d = 32 (even rows sin, odd rows cos)")
+fig.colorbar(image, ax=ax)
+plt.show()
+
+# %% [markdown]
+# **序列反转**：把 8 个数字组成的序列反转，$[x_1, \dots, x_8] \mapsto [x_8, \dots, x_1]$，纯粹是*往哪里看*的问题。模型尽可能小：一个词元嵌入加一个位置嵌入，**一个**注意力层（单头，$d = 32$），每个位置一个线性读出层，没有残差连接。输出 $i$ 要知道 $x_{9-i}$，唯一的办法就是让查询 $i$ 把权重放在键 $9-i$ 上。训练的每一步都重新抽取随机序列；测试集的序列最先抽取，从不用于训练。
 
 # %%
 from aigc_course.attention import (AttentionSequenceModel, evaluate_sequence_task, parse_digits,
@@ -419,6 +499,23 @@ print(f"the same trained model with a causal mask at test time: {100 * causal_to
       f"{100 * causal_seq_acc:.2f}% of sequences correct")
 
 # %% [markdown]
+# **位置重要吗？实测一下**：同样的模型、同样的步数、种子和学习率，只改变一件事：位置编码（如上所述的可学习编码、正弦编码，或者完全不用）。
+
+# %%
+reversal = {"learned": (reverse_token_acc, reverse_seq_acc)}
+for position in ("sinusoidal", "none"):
+    seed_everything(0)
+    variant = AttentionSequenceModel(vocab=VOCAB, length=LENGTH, d_model=32, n_heads=1, position=position).to(device)
+    train_sequence_task(variant, "reverse", BUDGET.reverse_steps, lr=1e-2, seed=0, exclude=reverse_codes, progress=False)
+    reversal[position] = evaluate_sequence_task(variant, reverse_x, reverse_y)
+display(Markdown("| positional encoding | digits correct | sequences correct |\n|---|---|---|\n" + "\n".join(
+    f"| {name} | {100 * tok:.2f}% | {100 * seq:.2f}% |" for name, (tok, seq) in reversal.items())))
+best_positioned = max(reversal["learned"][0], reversal["sinusoidal"][0])
+print(f"without positions the model is {'far below' if reversal['none'][0] < best_positioned - 0.2 else 'not far below'} "
+      f"the positioned ones ({100 * reversal['none'][0]:.1f}% vs {100 * best_positioned:.1f}% of digits): "
+      "without positions an output depends on the digit at its own position and the set of digits, never on where it is")
+
+# %% [markdown]
 # ## 7. Transformer 模块：排序 · Transformer blocks: sorting
 #
 # 排序更难：输出 $i$ 必须找到第 $i$ 小的数字，这取决于每个位置上*是什么*，而不只是它在哪里。两个非因果的 `TransformerBlock`（各一个头，$d = 32$）能学会它：注意力、MLP 和残差连接，正是第 06 章用来构建文本生成器的那种层。
@@ -440,9 +537,76 @@ plot_task_attention(sorter, sort_x[0], "sort")
 plt.show()
 
 # %% [markdown]
-# 这里的注意力图取决于内容。在第二层中，每个输出行倾向于关注存放着它要输出的那个数字的位置（看键的标签）；第一层的权重分布得更广，收集第二层需要了解的整个序列的信息。完整运行之后的图比快速模式下更清晰，因为快速模式的训练很短。
+# 这里的注意力图取决于内容。最后一层的每个输出，是否关注存放着它必须输出的那个数字的位置？在未见过的序列上测量：查询 $i$ 放在存放其目标数字的键上的注意力总量 $\sum_j w_{ij}\,[x_j = y_i]$，对每一层取平均，并与均匀权重会给出的值（存放该数字的位置所占的比例）相比较。
+
+# %%
+from aigc_course.attention import attention_to_matching_digits
+
+for layer in range(2):
+    mass, uniform = attention_to_matching_digits(sorter, sort_x, sort_y, layer=layer)
+    print(f"layer {layer + 1}: attention mass on the positions holding the output digit {mass:.1%} "
+          f"(uniform weights: {uniform:.1%}, {mass / uniform:.1f}x)")
+
+# %% [markdown]
+# ### 残差连接与层归一化的位置 · Residual connections and where the LayerNorm goes
 #
-# ## 8. 小结 · Summary
+# 每个模块计算 $h = x + \operatorname{MHA}(\ldots)$ 和 $y = h + \operatorname{MLP}(\ldots)$：**残差连接**（residual connection）把子层的输出加到它的输入上，于是子层只需学习一个*修正量*，而模块的雅可比矩阵是 $I + \partial F/\partial x$：无论子层做什么，恒等映射都把信号和梯度原样传过整个堆叠。没有残差连接，后面的层所知道的关于输入的一切都必须穿过每一个子层，每一个梯度也是如此。下面测量：**不带**残差连接重新训练排序模型，其他一切相同（种子、步数、学习率、pre-LN）。
+
+# %%
+seed_everything(0)
+plain_sorter = AttentionSequenceModel(vocab=VOCAB, length=LENGTH, d_model=32, n_heads=1, n_blocks=2,
+                                      residual=False).to(device)
+plain_history = train_sequence_task(plain_sorter, "sort", BUDGET.sort_steps, lr=3e-3, seed=0, exclude=sort_codes)
+plain_token_acc, plain_seq_acc = evaluate_sequence_task(plain_sorter, sort_x, sort_y)
+print(f"sorting without residual connections: {100 * plain_token_acc:.2f}% of digits, {100 * plain_seq_acc:.2f}% of "
+      f"sequences (with them: {100 * sort_token_acc:.2f}%, {100 * sort_seq_acc:.2f}%); final training loss "
+      f"{plain_history['train/loss'][-1]:.3f} vs {sort_history['train/loss'][-1]:.3f}")
+
+# %% [markdown]
+# **Pre-LN 还是 post-LN**：原始的 Transformer 在每次残差求和*之后*做归一化，$h = \operatorname{LN}(x + \operatorname{MHA}(x))$（**post-LN**）；课程的模块和 GPT-2 以及此后的大多数模型一样，对子层的*输入*做归一化，$h = x + \operatorname{MHA}(\operatorname{LN}(x))$（**pre-LN**），这样恒等路径保持不变。Xiong et al. (2020) 表明，post-LN 在初始化时输出附近的梯度很大，需要学习率预热；pre-LN 不需要预热就能训练。下面用 post-LN 模块重新训练排序任务，其他都不改变（相同的种子、步数、学习率，不预热）：
+
+# %%
+seed_everything(0)
+post_sorter = AttentionSequenceModel(vocab=VOCAB, length=LENGTH, d_model=32, n_heads=1, n_blocks=2, norm="post").to(device)
+post_history = train_sequence_task(post_sorter, "sort", BUDGET.sort_steps, lr=3e-3, seed=0, exclude=sort_codes)
+post_token_acc, post_seq_acc = evaluate_sequence_task(post_sorter, sort_x, sort_y)
+plot_curves({"pre-LN": sort_history["train/loss"], "post-LN": post_history["train/loss"],
+             "pre-LN, no residuals": plain_history["train/loss"]}, x=sort_history["train/step"],
+            logy=True, ylabel="cross-entropy (nats)", title="sorting: three kinds of block")
+plt.show()
+display(Markdown(f"| block | digits correct | sequences correct |\n|---|---|---|\n"
+                 f"| pre-LN | {100 * sort_token_acc:.2f}% | {100 * sort_seq_acc:.2f}% |\n"
+                 f"| post-LN | {100 * post_token_acc:.2f}% | {100 * post_seq_acc:.2f}% |"))
+better = "pre-LN" if sort_seq_acc > post_seq_acc else "post-LN" if post_seq_acc > sort_seq_acc else "neither"
+print(f"on this run: {better} sorted more whole sequences correctly (one seed each: a gap of a few points can be "
+      "the luck of the seed; Xiong et al.'s difference is about stability in deep stacks at high learning rates)")
+
+# %% [markdown]
+# ## 8. 注意力的计算代价 · What attention costs
+#
+# 每个查询都要与每个键相遇：每个头的分数是一个 $L \times L$ 矩阵，所以它们的时间和内存按 $L^2$ 增长。模块的其余部分（投影和 MLP）按 $L$ 增长。对每个序列而言，宽度为 $d$、MLP 宽度为 $4d$ 的模块在注意力之外的计算量是 $24 L d^2$ FLOPs，在注意力之内是 $4 L^2 d$，所以只有在 $L = 6d$ 之后，二次项才会超过其余部分。下面在这台机器上对 $d = 64$、4 个头测量（一次前向传播，取三次中最好的一次），并列出 FLOPs 的占比：
+
+# %%
+from aigc_course.attention import attention_crossover, block_flops, measure_block_cost
+
+cost_lengths = [n for n in (16, 32, 64, 128, 256, 512, 1024, 2048) if n <= BUDGET.cost_max_length]
+cost = measure_block_cost(cost_lengths, d_model=64, n_heads=4)
+print(f"{'L':>5} | {'ms':>8} | {'weights MiB':>11} | {'attention share of FLOPs':>24}")
+for n, seconds, mib in zip(cost["lengths"], cost["seconds"], cost["weights_mib"]):
+    f = block_flops(64, n)
+    print(f"{n:>5} | {1000 * seconds:8.2f} | {mib:11.3f} | {(f['scores'] + f['weighted sum']) / f['total']:24.1%}")
+growth = cost["seconds"][-1] / cost["seconds"][-2]
+print(f"from L = {cost_lengths[-2]} to {cost_lengths[-1]} the time grew {growth:.1f}x (linear: 2x, quadratic: 4x); "
+      f"the attention weights grow exactly 4x per doubling; crossover L = 6d = {attention_crossover(64)}")
+fig, ax = plt.subplots(figsize=(5, 3.3))
+ax.loglog(cost["lengths"], cost["seconds"], "o-", label="measured forward time")
+ax.set_xlabel("sequence length L")
+ax.set_ylabel("seconds")
+ax.set_title("one Transformer block, d = 64")
+plt.show()
+
+# %% [markdown]
+# ## 9. 小结 · Summary
 
 # %%
 display(Markdown(f"""
@@ -456,9 +620,16 @@ display(Markdown(f"""
 - **Reversal** (one attention layer, {BUDGET.reverse_steps} steps, {reverse_seconds:.1f} s here):
   {100 * reverse_token_acc:.2f}% of digits and {100 * reverse_seq_acc:.2f}% of sequences correct on
   {len(reverse_x)} unseen sequences; with a causal mask imposed, {100 * causal_token_acc:.2f}% of digits.
+- **Position**: without a positional encoding attention is permutation-equivariant; reversal reached
+  {100 * reversal['learned'][0]:.1f}% (learned), {100 * reversal['sinusoidal'][0]:.1f}% (sinusoidal) and
+  {100 * reversal['none'][0]:.1f}% (none) of digits.
 - **Sorting** (two Transformer blocks, {BUDGET.sort_steps} steps, {sort_seconds:.1f} s here):
   {100 * sort_token_acc:.2f}% of digits and {100 * sort_seq_acc:.2f}% of sequences correct on
-  {len(sort_x)} unseen sequences.
+  {len(sort_x)} unseen sequences with pre-LN blocks, {100 * post_seq_acc:.2f}% of sequences with post-LN;
+  the last layer put {mass:.1%} of its attention on the positions holding the output digit (uniform: {uniform:.1%}).
+- **Residuals**: without them the same sorter got {100 * plain_seq_acc:.2f}% of sequences right.
+- **Cost**: at $L = d = 64$ attention's quadratic part is {(block_flops(64, 64)['scores'] + block_flops(64, 64)['weighted sum']) / block_flops(64, 64)['total']:.0%}
+  of a block's FLOPs; it dominates only beyond $L = {attention_crossover(64)}$.
 """))
 
 # %% [markdown]
