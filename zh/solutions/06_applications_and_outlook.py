@@ -164,32 +164,40 @@ print("lowest hidden-pixel error:", "; ".join(f"{kind}: {name}" for kind, name i
 #
 # 补全的结果是在给定可见部分的条件下一个*可能的*数字，而不是原来的数字：当 7 的可见一半也可能是 9 的开头时，VAE 可能画出一个 9。这是所有修复工具都必须如实承认的局限：被遮住的部分是猜出来的，永远不是恢复出来的；一张修复过的照片应该说明哪些部分是猜测。
 #
-# **去噪**：加上三种强度 $s$ 的高斯噪声（截断到 $[0, 1]$），让 VAE 找出最能解释每张带噪图像的数字。用哪种似然？VAE 训练时用的是伯努利解码器，在它看来，带噪声的灰色背景就是到处都有的淡淡墨迹。这里的损坏是加性高斯噪声，所以与之匹配的数据项是 $\sum_j (\tilde x_j - \sigma(\ell_j(z)))^2 / 2s^2$（`gaussian_nll(s)`）；两种似然都试一试。误差在所有像素上、相对于干净的数字来测量。
+# **去噪**：加上三种强度 $s$ 的高斯噪声（截断到 $[0, 1]$），让 VAE 找出最能解释每张带噪图像的数字。用哪种似然？VAE 训练时用的是伯努利解码器，在它看来，带噪声的灰色背景就是到处都有的淡淡墨迹。这里的损坏是高斯噪声，所以更好的数据项是 $\sum_j (\tilde x_j - \sigma(\ell_j(z)))^2 / 2s^2$（`gaussian_nll(s)`）。但它并不是这种噪声的精确似然：带噪声的像素被**截断**到了 $[0, 1]$。原本为 0 的像素有 1/2 的概率恰好落在 0 上，而 MNIST 的大多数像素为 0（表格打印了被截断像素的比例）。对于解码器均值为 $\mu$ 的 $\tilde x = \operatorname{clip}(x + s\varepsilon, 0, 1)$，精确的似然是一个*截尾*（censored）高斯分布：像素恰好为 0 的概率是 $\Phi(-\mu/s)$，恰好为 1 的概率是 $\Phi((\mu - 1)/s)$，介于两者之间时取高斯密度（`clipped_gaussian_nll(s)`）。三种似然都试一试；误差在所有像素上、相对于干净的数字来测量。
 
 # %%
-from aigc_course.applications import gaussian_nll
+from aigc_course.applications import clipped_gaussian_nll, gaussian_nll
 
-denoise_rows = {}
+denoise_rows, clipped_share = {}, {}
 for std in (0.2, 0.4, 0.6):
     noisy = add_noise(originals, std, seed=2)
+    clipped_share[std] = float(((noisy == 0) | (noisy == 1)).float().mean())
     bernoulli_fit = denoise_images(vae, noisy, masked_bernoulli_nll, steps=BUDGET.restore_steps)
     gaussian_fit = denoise_images(vae, noisy, gaussian_nll(std), steps=BUDGET.restore_steps)
+    clipped_fit = denoise_images(vae, noisy, clipped_gaussian_nll(std), steps=BUDGET.restore_steps)
     candidates = {"noisy input": noisy, "VAE, encoder only": gaussian_fit["encoder"],
                   "VAE, z fitted with Bernoulli likelihood": bernoulli_fit["optimized"],
-                  "VAE, z fitted with Gaussian likelihood": gaussian_fit["optimized"]}
+                  "VAE, z fitted with Gaussian likelihood": gaussian_fit["optimized"],
+                  "VAE, z fitted with clipped-Gaussian likelihood": clipped_fit["optimized"]}
     denoise_rows[std] = {name: float(((c - originals) ** 2).mean()) for name, c in candidates.items()}
     if std == 0.4:
         restoration_figure({"original": originals[:10], "noisy": noisy[:10], "encoder": gaussian_fit["encoder"][:10],
                             "Bernoulli fit": bernoulli_fit["optimized"][:10],
-                            "Gaussian fit": gaussian_fit["optimized"][:10]}, title="denoising (noise std 0.4)")
+                            "Gaussian fit": gaussian_fit["optimized"][:10],
+                            "clipped-Gaussian fit": clipped_fit["optimized"][:10]}, title="denoising (noise std 0.4)")
         plt.show()
-denoise_table = ["| noise std | " + " | ".join(denoise_rows[0.4]) + " |", "|---" * 5 + "|"]
-denoise_table += [f"| {std} | " + " | ".join(f"{v:.4f}" for v in row.values()) + " |" for std, row in denoise_rows.items()]
+denoise_table = ["| noise std | pixels clipped to 0 or 1 | " + " | ".join(denoise_rows[0.4]) + " |", "|---" * 7 + "|"]
+denoise_table += [f"| {std} | {clipped_share[std]:.1%} | " + " | ".join(f"{v:.4f}" for v in row.values()) + " |"
+                  for std, row in denoise_rows.items()]
 display(Markdown(f"**Mean squared error against the clean digits** ({n_restore} test digits):\n\n"
                  + "\n".join(denoise_table)))
+exact, approx = "VAE, z fitted with clipped-Gaussian likelihood", "VAE, z fitted with Gaussian likelihood"
+wins = sum(row[exact] < row[approx] for row in denoise_rows.values())
+print(f"the exact (clipped) likelihood beat the plain Gaussian at {wins} of 3 noise levels")
 
 # %% [markdown]
-# 同一个网络，两种似然：在图中比较两种拟合，而不只是在表中比较。哪一种还原出了数字，哪一种画出的是伯努利似然所相信的东西，即到处都有的淡淡墨迹？还要留意被低误差掩盖的失败：一个看起来干净、却不是原来那个的数字（比如一个带噪声的 4 被还原成了 8）。单独的编码器在训练中从未见过带噪声的数字；也比较一下它那一行。下面逐个数字探索补全结果（滑块 `test digit` 选择测试数字，下拉框 `hidden` 选择遮住哪一部分；每次改动都会重新运行优化）：
+# 同一个网络，三种似然：在图中比较这些拟合，而不只是在表中比较。哪一种还原出了数字，哪一种画出的是伯努利似然所相信的东西，即到处都有的淡淡墨迹？还要留意被低误差掩盖的失败：一个看起来干净、却不是原来那个的数字（比如一个带噪声的 4 被还原成了 8）。单独的编码器在训练中从未见过带噪声的数字；也比较一下它那一行。下面逐个数字探索补全结果（滑块 `test digit` 选择测试数字，下拉框 `hidden` 选择遮住哪一部分；每次改动都会重新运行优化）：
 
 # %%
 def show_inpainting(index: int = 0, kind: str = "bottom half") -> None:
@@ -279,7 +287,7 @@ print(f"validation loss {text_val:.3f} nats/char vs unigram {unigram:.3f}: {unig
 print(f"as unsure as a fair choice among e^H = {math.exp(text_val):.1f} characters (unigram: {math.exp(unigram):.1f})")
 
 # %% [markdown]
-# 每字符 $H$ 奈特的损失意味着：平均而言，模型的不确定程度相当于在 $e^{H}$ 个字符中等概率地随机选择。与一元模型那条线之间的差距，就是两个注意力层从上下文中学到的东西：拼写、常见单词、空格和句号该放在哪里。训练曲线和验证曲线之间的差距，是模型学到的、关于*这段*文本却无法推广到未见文本的东西（泛化，见下文 §4.3）。完整预算下的目标是验证损失比基线至少低 1 奈特/字符；上面一行说明本次运行的结果（在快速模式下，训练几十步就停止）。
+# 每字符 $H$ 奈特的损失意味着：平均而言，模型的不确定程度相当于在 $e^{H}$ 个字符中等概率地随机选择。与一元模型那条线之间的差距，就是两个注意力层从上下文中学到的东西：拼写、常见单词、空格和句号该放在哪里。训练曲线和验证曲线之间的差距，是模型学到的、关于*这段*文本却无法推广到未见文本的东西（泛化，见下文第 4.3 节）。完整预算下的目标是验证损失比基线至少低 1 奈特/字符；上面一行说明本次运行的结果（在快速模式下，训练几十步就停止）。
 #
 # ### 采样：温度与 top-k · Sampling: temperature and top-k
 #
@@ -317,7 +325,7 @@ for temperature in (0.5, 1.0, 1.5):
 # %% [markdown]
 # 比较这三个样本：在低温下，找找最像单词的文本和重复；在高温下，找找不成单词的字符串。两种设置都谈不上“正确”：这取决于你想要稳妥的文本还是出人意料的文本。
 #
-# **模型会照抄它读过的书吗？**（§4.2 的预告。）在一个长样本中找出逐字出现在训练文本中的最长片段，并与验证文本的同一测量相比较：验证文本由人写成，模型从未见过，而普通的英语文本之间同样会有共同的短语。
+# **模型会照抄它读过的书吗？**（第 4.2 节的预告。）在一个长样本中找出逐字出现在训练文本中的最长片段，并与验证文本的同一测量相比较：验证文本由人写成，模型从未见过，而普通的英语文本之间同样会有共同的短语。
 
 # %%
 from aigc_course.applications import longest_copied_span
@@ -444,7 +452,7 @@ print("eight notes generated by the VAE from random codes:")
 display(audio_player(melody(generated[:8])))
 
 # %% [markdown]
-# 听一听并比较这两段旋律，然后读一读测量结果。从随机编码解码出来的 VAE 乐音都是音阶中的音（“50 音分以内”（within 50 cents）的比例说明有多少是），但柱状图显示八个音高是否出现得一样频繁，响度那一行则显示它们是否和真实乐音一样响。解码器输出的是一个编码可能代表的东西的*均值*；在编码有歧义的地方，这个均值是音高和衰减各不相同的乐音的平均，它们的波形部分相互抵消：于是得到一个更轻的音。真实的音频生成模型每秒要建模数万个采样点（§5 中的 WaveNet 一次生成一个采样点，就像上面的文本模型一次生成一个字符）。
+# 听一听并比较这两段旋律，然后读一读测量结果。从随机编码解码出来的 VAE 乐音都是音阶中的音（“50 音分以内”（within 50 cents）的比例说明有多少是），但柱状图显示八个音高是否出现得一样频繁，响度那一行则显示它们是否和真实乐音一样响。解码器输出的是一个编码可能代表的东西的*均值*；在编码有歧义的地方，这个均值是音高和衰减各不相同的乐音的平均，它们的波形部分相互抵消：于是得到一个更轻的音。真实的音频生成模型每秒要建模数万个采样点（第 5 节中的 WaveNet 一次生成一个采样点，就像上面的文本模型一次生成一个字符）。
 
 # %% [markdown]
 # ## 4. 面临的挑战：实测（原文 §8.2） · Challenges, measured
@@ -459,8 +467,8 @@ display(audio_player(melody(generated[:8])))
 from aigc_course.applications import course_training_steps, time_training_steps
 
 cost_steps = course_training_steps(train_x[:5000], train_ids, vocab.size, batch_size=64, device=device, seed=0)
-measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET.text_steps} steps of 32 windows (§2)",
-                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET.audio_epochs} epochs of {len(note_waves)} notes (§3)"}
+measured_here = {"CharTransformer (ch. 06)": f"{text_seconds:.0f} s for {BUDGET.text_steps} steps of 32 windows (Section 2)",
+                 "MLPVAE (ch. 03)": f"{audio_seconds:.1f} s for {BUDGET.audio_epochs} epochs of {len(note_waves)} notes (Section 3)"}
 cost_rows = ["| model | parameters | ms per step (batch 64) | examples per second | trained in this notebook |",
              "|---|---|---|---|---|"]
 cost_seconds = {}
@@ -472,7 +480,23 @@ display(Markdown("\n".join(cost_rows) + f"\n\n({torch.get_num_threads()} CPU thr
                  "timings vary with the machine and with whatever else it is doing.)"))
 
 # %% [markdown]
-# 参数量和每个样本的代价不一定成正比：卷积在图像的每个位置都重复使用每个权重（比较 ConvVAE 和 MLPVAE 两行），而注意力的代价随上下文长度的平方增长（CharTransformer 的参数最少；看看它每一步的时间）。把每个样本的时间乘以数据集的大小和轮数，就得到了账单：第 05 章的 GAN 每轮要看 60,000 张图像。新闻里的大型生成模型在这三方面（参数、数据、步数）都要大好几个数量级，所以它们在加速器集群上训练，而不是在笔记本电脑上。
+# 参数量和每个样本的代价不一定成正比：卷积在图像的每个位置都重复使用每个权重（比较 ConvVAE 和 MLPVAE 两行），而 CharTransformer 在一个窗口的 64 个位置上都要用到它的每个权重。它的时间是不是花在了代价随上下文长度平方增长的注意力上？我们来数一数，而不是猜：它的一个模块的前向 FLOPs（$L = 64$ 个位置，宽度 $d = 64$，MLP 宽度 $4d$），按组成部分列出（第 04 章第 8 节推导了这些公式）：
+
+# %%
+from aigc_course.attention import attention_crossover, block_flops
+
+flops = block_flops(text_model.blocks[0].attn.d_model, text_model.block_size)
+shares = {part: flops[part] / flops["total"] for part in ("projections", "scores", "weighted sum", "mlp")}
+for part, share in shares.items():
+    print(f"{part:>13}: {flops[part] / 1e6:6.2f} MFLOPs ({share:.1%})")
+quadratic = shares["scores"] + shares["weighted sum"]
+top = max(shares, key=shares.get)
+print(f"the quadratic attention terms are {quadratic:.1%} of the block; the largest part is the {top} "
+      f"({shares[top]:.1%}); attention would dominate only for contexts longer than "
+      f"{attention_crossover(text_model.blocks[0].attn.d_model)} positions")
+
+# %% [markdown]
+# 所以在这个规模下，账单主要由全连接层（MLP 和各个投影）支付，而不是由 $L^2$ 项支付；在长上下文中二次项才会占主导，这就是长上下文模型要在注意力上下这么大功夫的原因。把每个样本的时间乘以数据集的大小和轮数，就得到了账单：第 05 章的 GAN 每轮要看 60,000 张图像。新闻里的大型生成模型在这三方面（参数、数据、步数）都要大好几个数量级，所以它们在加速器集群上训练，而不是在笔记本电脑上。
 
 # %% [markdown]
 # ### 4.2 记忆与复制：生成的数字是副本吗？ · Memorization: are generated digits copies?
@@ -513,7 +537,7 @@ print(f"median distance to the nearest training digit: GAN samples {memo['genera
 # %% [markdown]
 # ### 4.3 泛化：训练与测试 ELBO 之间的差距 · Generalization: the gap between training and test ELBO
 #
-# 记住了训练数据的模型，给训练数据的似然会高于给新数据的似然。对 VAE 而言，ELBO 是似然的下界，所以训练图像与测试图像上负 ELBO 之间的**差距**衡量了记忆的程度。把第 03 章的 `MLPVAE` 训练两次，步数相同，分别使用 500 个和 5,000 个训练数字，并在每轮之后在两个集合上测量。
+# 对训练数据的拟合好于对新数据的拟合，这样的模型就是在**过拟合**（overfitting）。对 VAE 而言，ELBO 是似然的下界，所以测试图像与训练图像上负 ELBO 之间的**差距**衡量了过拟合的程度。这并不是对记忆本身的检验：差距说明模型偏爱它训练过的图像，而不是说它会复现这些图像（第 4.2 节直接寻找副本）。把第 03 章的 `MLPVAE` 训练两次，步数相同，分别使用 500 个和 5,000 个训练数字，并在每轮之后在两个集合上测量。`MLPVAE` 没有 Dropout，所以训练模式和评估模式计算的是同一个函数；下面的训练曲线是每一轮内的滑动平均（权重仍在变化，每张图像都抽取新的 $z$），打印出的数字则是训练结束后在整个集合上评估的结果。
 
 # %%
 from aigc_course.vae import MLPVAE
@@ -535,8 +559,8 @@ for n_images in (500, 5000):
     train_elbo = evaluate(model, train_x[:n_images])["loss"]
     test_elbo = evaluate(model, test_x[:2000])["loss"]
     generalization[n_images] = {"train": train_elbo, "test": test_elbo, "history": history}
-    print(f"{n_images:>5} training digits: negative ELBO {train_elbo:.1f} on them, {test_elbo:.1f} on 2,000 test digits "
-          f"-> gap {test_elbo - train_elbo:.1f} nats/image")
+    print(f"{n_images:>5} training digits: negative ELBO {train_elbo:.1f} on them (eval mode; last epoch's running "
+          f"mean {history['train/loss'][-1]:.1f}), {test_elbo:.1f} on 2,000 test digits -> gap {test_elbo - train_elbo:.1f} nats/image")
 
 small = generalization[500]["history"]
 plot_curves({"training (running mean, 500 digits)": small["train/loss"], "test (2,000 digits)": small["eval/loss"]},
@@ -544,7 +568,7 @@ plot_curves({"training (running mean, 500 digits)": small["train/loss"], "test (
 plt.show()
 
 # %% [markdown]
-# 在曲线中寻找这样一个轮次：在它之后，训练曲线继续下降，而测试曲线趋于平坦；从那里开始，不断拉大的差距就是记忆。然后比较上面打印的两个差距：在计算量相同的情况下，十倍的数据对差距产生了什么影响？这就是原文所说的过拟合与泛化挑战（§8.2 第 3 项）的数字版本，也说明了为什么留出数据才是唯一诚实的评判者（第 01 章对分类器用了同样的思想）。
+# 在曲线中寻找这样一个轮次：在它之后，训练曲线继续下降，而测试曲线趋于平坦；从那里开始，不断拉大的差距就是过拟合。然后比较上面打印的两个差距：在计算量相同的情况下，十倍的数据对差距产生了什么影响？这就是原文所说的过拟合与泛化挑战（§8.2 第 3 项）的数字版本，也说明了为什么留出数据才是唯一诚实的评判者（第 01 章对分类器用了同样的思想）。
 
 # %% [markdown]
 # ### 4.4 检测生成内容 · Detecting generated images
@@ -593,7 +617,7 @@ plt.show()
 #
 # 编写本章时，原文推荐的每一本书、每一门课程、每一个网站、每一个工具和每一篇论文，都对照其出版方、会议论文集或官方网站核对过。数据保存在 `aigc_course/references.py` 中，每一条都注明了在哪里核对；无法核实的不予推荐。
 #
-# > **⚠️ 勘误 · Errata（原文 §7.1-§7.3、§10）**：原文的好几条参考资料是错的，有些错得离谱。InfoGAN 的作者是 Chen、Duan、Houthooft、Schulman、Sutskever 和 Abbeel（NIPS 2016），而不是“Tao Xu et al., ICCV 2018”；StyleGAN 是 Karras、Laine 和 Aila 的 “A Style-Based Generator Architecture for Generative Adversarial Networks”（CVPR 2019），而不是署名“Tao Xu et al.”的一个杜撰的标题；DCGAN（Radford, Metz and Chintala, 2015）是一种卷积 **GAN**，而不是原文所说的一种改进的 VAE；《Python深度学习》是 François Chollet 的 *Deep Learning with Python*，而不是三位杜撰的作者写的书；Keras 已不再运行在 Theano 之上，Theano 的开发在 2017 年就已结束。下表列出了每一处更正。
+# > **⚠️ 勘误 · Errata（原文 §7.1-§7.3、§10）**：原文写道：「“InfoGAN: Interpretable Representation Learning by Information Maximizing” (Tao Xu et al.)」、「“StyleGAN: Efficient Image Synthesis with Style-Based Generative Adversarial Networks” (Tao Xu et al.)」，把 DCGAN 说成「变分自编码器（VAE）的改进版本」，列出「《Python深度学习》（FrancescoPierro、Lukasz Adamusiak、Wrachford 著）」，并称 Keras 是「一款基于TensorFlow和Theano的开源深度学习库」。原文的好几条参考资料是错的，有些错得离谱。InfoGAN 的作者是 Chen、Duan、Houthooft、Schulman、Sutskever 和 Abbeel（NIPS 2016），而不是“Tao Xu et al., ICCV 2018”；StyleGAN 是 Karras、Laine 和 Aila 的 “A Style-Based Generator Architecture for Generative Adversarial Networks”（CVPR 2019），而不是署名“Tao Xu et al.”的一个杜撰的标题；DCGAN（Radford, Metz and Chintala, 2015）是一种卷积 **GAN**，而不是 VAE 的改进版本；《Python深度学习》是 François Chollet 的 *Deep Learning with Python*，而不是三位杜撰的作者写的书；Keras 已不再运行在 Theano 之上，Theano 的开发在 2017 年就已结束。下表列出了每一处更正。
 
 # %%
 from aigc_course.course import corrections_markdown, dropped_markdown, references_markdown
@@ -626,7 +650,7 @@ for kind, title in (("book", "Books"), ("course", "Courses"), ("site", "Sites an
 #
 # **9.3 如何构建 AIGC 模型？** 原文的五个步骤在大框架上是对的：数据（第 01 章）、模型选择（02-05）、训练、评估（05，以及本章第 4 节）、部署。
 #
-# > **⚠️ 勘误 · Errata（原文 §9.3）**：第 3 步说，生成模型的训练方式是交替训练生成器和判别器。这只适用于 GAN（第 02 和 05 章）。VAE **联合**训练它的编码器和解码器，一个损失、一步优化器更新（第 03 章）；第 2 节的文本模型根本没有判别器，它和扩散模型一样，通过最大似然来训练。
+# > **⚠️ 勘误 · Errata（原文 §9.3）**：原文的第 3 步写道：「使用预处理后的训练数据训练生成模型，通过交替训练生成器和判别器，提高生成质量」。这只适用于 GAN（第 02 和 05 章）。VAE **联合**训练它的编码器和解码器，一个损失、一步优化器更新（第 03 章）；第 2 节的文本模型根本没有判别器，它和扩散模型一样，通过最大似然来训练。
 #
 # **9.4 有哪些挑战？** 计算、数据、泛化、法律与伦理：上面第 4 节在你的机器上测量了前三项，并讨论了第四项。
 
@@ -646,15 +670,17 @@ display(Markdown(f"""
 - **Inpainting** (bottom half hidden, {n_restore} test digits): mean squared error on the hidden pixels
   {hole['VAE, optimized z']:.4f} with the VAE and an optimized code, against {hole['masked input (hidden = 0)']:.4f}
   for the masked input and {hole['mean training digit']:.4f} for the average digit.
-- **Denoising** (noise std 0.4): {noise['noisy input']:.4f} for the noisy input, {noise['VAE, z fitted with Gaussian likelihood']:.4f}
-  with the VAE and the noise's own likelihood, {noise['VAE, z fitted with Bernoulli likelihood']:.4f} with the wrong one.
+- **Denoising** (noise std 0.4, {clipped_share[0.4]:.0%} of the noisy pixels clipped): {noise['noisy input']:.4f} for the
+  noisy input; with the VAE, {noise['VAE, z fitted with clipped-Gaussian likelihood']:.4f} with the exact (clipped-Gaussian)
+  likelihood, {noise['VAE, z fitted with Gaussian likelihood']:.4f} with the plain Gaussian one and
+  {noise['VAE, z fitted with Bernoulli likelihood']:.4f} with the Bernoulli one.
 - **Text**: validation loss {text_val:.3f} nats/char against {unigram:.3f} for the unigram baseline,
   **{unigram - text_val:.2f} nats/char lower**, after {BUDGET.text_steps} steps ({text_seconds:.0f} s of training on {device}).
 - **Audio**: the chapter-03 VAE reconstructs {audio_rec_agree:.0%} of test notes at the right pitch
   ({audio_snr:.1f} dB signal-to-error); {generated_pitch['in_tune']:.0%} of the notes it generates are in tune.
 - **Compute**: one training step on a batch of 64 took from {1000 * min(cost_seconds.values()):.0f} ms
   ({min(cost_seconds, key=cost_seconds.get)}) to {1000 * max(cost_seconds.values()):.0f} ms
-  ({max(cost_seconds, key=cost_seconds.get)}) here (table in §4.1).
+  ({max(cost_seconds, key=cost_seconds.get)}) here (table in Section 4.1).
 - **Memorization**: median distance to the nearest training digit {memo['generated'].median():.2f} for GAN samples,
   {memo['held_out'].median():.2f} for real unseen digits.
 - **Generalization**: negative-ELBO gap between training and test digits {gap_small:.1f} nats/image when trained on
