@@ -461,4 +461,4 @@ print(f"disjoint bells at {far.shift:g}: JSD = log 2 - {math.log(2) - far.jsd:.1
 # - 模式覆盖必须测量，不能靠目测；请把崩溃那次训练的数字与第一次训练的数字对比。
 # - 当真实分布与生成分布不重叠时，JSD 卡在 $\log 2$，极小极大损失的梯度消失；Wasserstein 距离保留了有用的梯度，WGAN-GP 就用它来训练（它在圆环上的覆盖情况已在上面打印）。
 #
-# **下一章**：[03 · 变分自编码器 · Variational autoencoders](03_vae.ipynb)；MNIST GAN 项目在第 [05](../../notebooks/05_mnist_gan_project.ipynb) 章。
+# **下一章**：[03 · 变分自编码器 · Variational autoencoders](03_vae.ipynb)；MNIST GAN 项目在第 [05](05_mnist_gan_project.ipynb) 章。

@@ -637,4 +637,4 @@ display(Markdown("\n".join([
 # %% [markdown]
 # 训练好的 ConvVAE 保存在课程的数据缓存中（`checkpoint_path("vae_conv")`）；第 06 章会加载它，通过优化潜在编码来填补缺失的像素。
 #
-# **下一章**：[04 · 自注意力机制 · Self-attention](../../notebooks/04_self_attention.ipynb)。
+# **下一章**：[04 · 自注意力机制 · Self-attention](04_self_attention.ipynb)。
