@@ -469,7 +469,7 @@ flow_points = flow_sample(toy_flow.model, n_toy, (2,), steps=BUDGET.sampling_ste
                           generator=torch.Generator().manual_seed(1), progress=False)
 GAN_BUDGET = budget("gan")  # chapter 02's budget, for its collapsing configuration
 gan_config = ToyGANConfig(steps=GAN_BUDGET.toy_steps, batch_size=GAN_BUDGET.toy_batch, seed=0)  # as in chapter 02
-collapse_config = dataclasses.replace(gan_config, steps=GAN_BUDGET.collapse_steps, generator_steps=5,
+collapse_config = dataclasses.replace(gan_config, generator_steps=5,  # chapter 02's collapsing run, unchanged
                                       n_snapshots=2)  # only the end is scored; snapshots do not change training
 seed_everything(collapse_config.seed)
 collapsed = train_toy_gan(ring, collapse_config, device=device, step=gan_training_step, progress=False)
@@ -727,12 +727,17 @@ if default:
 # ## 9. Diffusion against the GAN and the VAE · 与GAN和VAE的比较
 #
 # The comparison the chapter exists for: chapter 05's improved GAN, chapter 03's convolutional VAE and
-# this chapter's latent flow model (unconditional, `BUDGET.sampling_steps` Euler steps), each at its own
-# chapter's full budget (loaded from the data cache when those chapters have run, trained here
-# otherwise; in fast mode all three are tiny). The training minutes differ and are printed beside the
-# scores. `BUDGET.eval_samples` digits from each, through chapter 05's metrics; the nearest-neighbour
-# column compares each model's median distance to its nearest training image with that of real *test*
-# digits (a model that copied its training set would sit far below them).
+# this chapter's latent flow model, each at its own chapter's budget (loaded from the data cache when
+# those chapters have run, trained here otherwise; in fast mode all of them are tiny). The training
+# minutes differ and are printed beside the scores. The latent flow model appears twice, the same
+# network with the same `BUDGET.sampling_steps` Euler steps: **unconditional** (the "no class" token,
+# like the GAN and the VAE, which are never told a class), and **guided**: asked for each digit in turn
+# (label $i \bmod 10$ for the $i$-th digit) with classifier-free guidance at the default scale
+# `BUDGET.guidance`. The guided column is told which class to draw, so its class histogram is flat by
+# construction and its Inception-style score profits from that; compare it with the others knowing so.
+# `BUDGET.eval_samples` digits from each, through chapter 05's metrics; the nearest-neighbour column
+# compares each model's median distance to its nearest training image with that of real *test* digits
+# (a model that copied its training set would sit far below them).
 
 # %%
 from aigc_course.applications import load_or_train_gan
@@ -757,12 +762,17 @@ else:
 samplers = {"GAN (ch. 05)": lambda n: generate(gan_run.generator, n, seed=5).unsqueeze(1),
             "VAE (ch. 03)": lambda n: sample_prior(vae, n, seed=5),
             "latent flow (ch. 07)": lambda n: latent_trained.sample(n, steps=BUDGET.sampling_steps,
-                                                                    generator=torch.Generator().manual_seed(5))}
+                                                                    generator=torch.Generator().manual_seed(5)),
+            "latent flow, guided": lambda n: latent_trained.sample(n, steps=BUDGET.sampling_steps, y=torch.arange(n) % 10,
+                                                                   guidance=BUDGET.guidance,
+                                                                   generator=torch.Generator().manual_seed(5))}
+flow_minutes = (latent_trained.train_seconds + latent_trained.autoencoder_seconds) / 60
 train_minutes = {"GAN (ch. 05)": sum(gan_run.history["train/seconds"]) / 60, "VAE (ch. 03)": vae_seconds / 60,
-                 "latent flow (ch. 07)": (latent_trained.train_seconds + latent_trained.autoencoder_seconds) / 60}
+                 "latent flow (ch. 07)": flow_minutes, "latent flow, guided": flow_minutes}
 
 # %%
 from aigc_course.evaluation import comparison_markdown, evaluation_report, nearest_neighbour_pairs, plot_class_histograms
+from aigc_course.diffusion import requested_accuracy
 
 n_compare = BUDGET.eval_samples
 compared, sample_seconds, compared_images = {}, {}, {}
@@ -779,7 +789,7 @@ display(Markdown(comparison_markdown(compared) + "\n| training minutes | | " + "
     f"{sample_seconds[name]:.2f}" for name in samplers) + " |"))
 plot_class_histograms({name: r["class_fractions"] for name, r in compared.items()})
 plt.show()
-fig, axes = plt.subplots(1, 3, figsize=(15, 5))
+fig, axes = plt.subplots(1, len(compared_images), figsize=(5 * len(compared_images), 5))
 for ax, (name, images) in zip(axes, compared_images.items()):
     show_images(images[:64], nrow=8, ax=ax, title=name)
 plt.show()
@@ -805,6 +815,16 @@ print(f"Latent flow against the GAN: FD {flow['frechet_distance']:.1f} vs {gan['
       f"IS {flow['inception_score']:.2f} vs {gan['inception_score']:.2f}; smallest class {flow['min_class_fraction']:.1%} "
       f"vs {gan['min_class_fraction']:.1%}; {train_minutes['latent flow (ch. 07)']:.1f} vs "
       f"{train_minutes['GAN (ch. 05)']:.1f} training minutes.")
+guided = compared["latent flow, guided"]
+guided_accuracy = requested_accuracy(classifier, compared_images["latent flow, guided"], torch.arange(n_compare) % 10)
+print(f"Guided at w = {BUDGET.guidance:g} (told the class): {guided_accuracy:.1%} of requested digits recognised.")
+for name, r in (("unconditional", flow), ("guided", guided)):
+    checks = {"IS >= 9.3": r["inception_score"] >= 9.3,
+              "FD <= half the GAN's": r["frechet_distance"] <= gan["frechet_distance"] / 2,
+              "every class 8%-12%": 0.08 <= r["min_class_fraction"] and r["max_class_fraction"] <= 0.12}
+    print(f"latent flow, {name}: IS {r['inception_score']:.2f}, FD {r['frechet_distance']:.1f} (the GAN's half: "
+          f"{gan['frechet_distance'] / 2:.1f}), classes {r['min_class_fraction']:.1%}-{r['max_class_fraction']:.1%}; the "
+          f"chapter's targets: " + ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in checks.items()))
 for m in models:
     ratio = compared[m]["nn_distance_median"] / compared["real digits"]["nn_distance_median"]
     print(f"{m:22s}: median nearest-training distance {ratio:.2f}x that of real test digits "

@@ -12,6 +12,7 @@ fails when a notebook imports a public function that has no row here.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import importlib
 import io
@@ -938,6 +939,14 @@ rows("args", "within_class_diversity", ValueError, "labels",
 rows("args", "sampling_seconds", TypeError, "trained", a_module=lambda c: dif.sampling_seconds(tiny_unet(), 2, 2))
 rows("args", "score_samples", ValueError, "n", one=lambda c: dif.score_samples(tiny_trained(), tiny_classifier(),
                                                                                 torch.zeros(4, 128), 1, 2))
+rows("args", "score_samples", ValueError, "guidance",
+     negative_guidance=lambda c: dif.score_samples(tiny_trained(), tiny_classifier(), torch.zeros(4, 128), 4, 2,
+                                                   guidance=-1.0),
+     nan_guidance=lambda c: dif.score_samples(tiny_trained(), tiny_classifier(), torch.zeros(4, 128), 4, 2,
+                                              guidance=float("nan")))
+rows("args", "score_samples", ValueError, "class-conditional",
+     unconditional_model=lambda c: dif.score_samples(dataclasses.replace(tiny_trained(), recipe=dataclasses.replace(
+         tiny_trained().recipe, conditional=False)), tiny_classifier(), torch.zeros(4, 128), 4, 2, guidance=1.0))
 rows("args", "guidance_sweep", ValueError, "scales",
      no_scales=lambda c: dif.guidance_sweep(tiny_trained(), tiny_classifier(), []))
 

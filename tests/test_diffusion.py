@@ -316,3 +316,27 @@ def test_cli_trains_resumes_and_samples_a_digit(tmp_path, mnist_env, capsys):
     assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "3", "--out", str(npy),
                      "--guidance", "2"]) == 2
     assert "--guidance needs --digit" in capsys.readouterr().err
+
+
+def test_guided_scoring_requests_each_class_in_turn_and_reports_their_recognition(monkeypatch):
+    """score_samples(guidance=w) asks for label i % 10 with scale w; a classifier that reads the label back
+    (the digit's brightness encodes it) gives balanced classes and a requested accuracy of 1."""
+    from aigc_course.diffusion import score_samples
+    import aigc_course.diffusion.evaluate as evaluate
+
+    trained, calls = _trained("flow"), {}
+
+    def fake_sample(n, steps=20, y=None, guidance=1.0, method="euler", generator=None, **_):
+        calls.update(n=n, y=y, guidance=guidance)
+        return (y.float() / 10).view(-1, 1, 1, 1).expand(n, 1, 28, 28).clone()
+
+    monkeypatch.setattr(trained, "sample", fake_sample)
+    monkeypatch.setattr(evaluate, "predict_logits",
+                        lambda clf, x: nn.functional.one_hot((x[:, 0, 0] * 10).round().long(), 10).float())
+    monkeypatch.setattr(evaluate, "evaluate_images", lambda clf, images, ref: {"n": len(images)})
+    report = score_samples(trained, None, torch.zeros(4, 128), 25, 3, guidance=1.5)
+    assert calls["guidance"] == 1.5 and calls["y"].tolist() == [i % 10 for i in range(25)]
+    assert report["requested_accuracy"] == 1.0 and report["n"] == 25
+    monkeypatch.setattr(evaluate, "predict_logits", lambda clf, x: nn.functional.one_hot(
+        torch.zeros(len(x), dtype=torch.long), 10).float())  # a classifier that always says 0
+    assert score_samples(trained, None, torch.zeros(4, 128), 20, 3, guidance=1.5)["requested_accuracy"] == 0.1

@@ -62,18 +62,34 @@ def sampling_seconds(trained: TrainedDiffusion, n: int, steps: int, method: str 
 
 
 def score_samples(trained: TrainedDiffusion, classifier: torch.nn.Module, reference_features: torch.Tensor, n: int,
-                  steps: int, method: str = "euler", seed: int = 0, clock: str = "wall") -> dict:
-    """Draw ``n`` unconditional digits and score them (:func:`evaluate_images`), with the sampling seconds on ``clock``."""
+                  steps: int, method: str = "euler", seed: int = 0, clock: str = "wall",
+                  guidance: float | None = None) -> dict:
+    """Draw ``n`` digits and score them (:func:`evaluate_images`), with the sampling seconds on ``clock``.
+
+    ``guidance=None``: unconditional digits (the "no class" token). ``guidance=w`` (a class-conditional
+    model only): the digits are requested class by class, label ``i % 10`` for the i-th digit (so the
+    classes are balanced by construction, within one digit), and sampled with classifier-free guidance
+    at scale w. The report then also holds ``requested_accuracy``.
+    """
     if not isinstance(trained, TrainedDiffusion):
         raise TypeError(f"trained must be a TrainedDiffusion, got {type(trained).__name__}")
     require_int("n", n, minimum=2, maximum=100_000)
     require_seed(seed)
     now = CLOCKS[require_choice("clock", clock, sorted(CLOCKS))]
+    requested = None
+    if guidance is not None:
+        require_float("guidance", guidance, minimum=0.0, maximum=100.0)
+        if not trained.recipe.conditional:
+            raise ValueError("guidance needs a class-conditional model (recipe.conditional=True), got an unconditional one")
+        requested = torch.arange(n) % 10
     start = now()
-    images = trained.sample(n, steps=steps, method=method, generator=torch.Generator().manual_seed(seed))
+    images = trained.sample(n, steps=steps, method=method, generator=torch.Generator().manual_seed(seed),
+                            **({} if requested is None else {"y": requested, "guidance": guidance}))
     seconds = now() - start
     report = evaluate_images(classifier, images, reference_features)
     report["sampling_seconds_per_1000"] = seconds * 1000 / n
+    if requested is not None:
+        report["requested_accuracy"] = requested_accuracy(classifier, images, requested)
     return report
 
 
