@@ -675,4 +675,4 @@ display(Markdown(f"""
 # %% [markdown]
 # 原文 §6 中的每一项应用，归根结底都是你现在已经构建并测量过的三种模型之一：VAE（图像修复、声音）、GAN（图像）、基于注意力的语言模型（文本）。§8 中的每一项挑战，都是你在相信它之前可以先测量的东西。§10 中的每一条参考资料都可以核对：上面那些都已核对过。
 #
-# **下一章，超出原文的内容**：[07 · 扩散模型与流匹配 · Diffusion and flow matching](../../notebooks/07_diffusion.ipynb)，当今图像生成器背后的技术。**回到起点**：[00 · 欢迎与概览 · Welcome and overview](00_overview.ipynb)。
+# **下一章，超出原文的内容**：[07 · 扩散模型与流匹配 · Diffusion and flow matching](07_diffusion.ipynb)，当今图像生成器背后的技术。**回到起点**：[00 · 欢迎与概览 · Welcome and overview](00_overview.ipynb)。
