@@ -1,10 +1,12 @@
 """Chapter 07: quality against training minutes and sampling steps for DDPM, flow matching and latent flow.
 
-    OMP_NUM_THREADS=1 python benchmarks/diffusion.py --save-cache          # the full budget (~12 CPU minutes)
+    OMP_NUM_THREADS=1 python benchmarks/diffusion.py --save-cache          # the full budget (~15 CPU minutes of training)
     OMP_NUM_THREADS=1 python benchmarks/diffusion.py --latent-minutes 1 --pixel-minutes 1 --eval-n 2000
 
 Every method trains on all 60,000 MNIST digits, class-conditional with label dropout 0.1 (so the
-same network also samples unconditionally, which is what is scored), Adam 2e-3, batch 128, EMA
+same network also samples unconditionally, which is what most rows score; the rows marked
+"guided w=..." ask the final model for each class in turn, label i % 10, with classifier-free
+guidance w, so their classes are balanced by construction), Adam 2e-3, batch 128, EMA
 0.999, for a budget of CPU minutes (process time with one torch thread: what one dedicated core
 gives, whatever else shares the machine) split into checkpoints (1/4, 1/2, all of it; evaluation
 is not counted). Sampling seconds are CPU seconds too. Methods:
@@ -49,13 +51,15 @@ def _train_in_segments(method, model, data, labels, minutes, args, autoencoder=N
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="latent-flow,flow,ddpm")
-    parser.add_argument("--latent-minutes", type=float, default=3.0)
-    parser.add_argument("--ae-minutes", type=float, default=2.0)
+    parser.add_argument("--latent-minutes", type=float, default=6.0)
+    parser.add_argument("--ae-minutes", type=float, default=6.0)
     parser.add_argument("--pixel-minutes", type=float, default=1.5)
     parser.add_argument("--pixel-base", type=int, default=16)
     parser.add_argument("--eval-n", type=int, default=10_000, help="samples scored for latent flow's final model")
     parser.add_argument("--pixel-eval-n", type=int, default=300, help="samples scored for the pixel models")
-    parser.add_argument("--guidance", default="0,1,2,3,5")
+    parser.add_argument("--guidance", default="0,1,1.5,2,3,5")
+    parser.add_argument("--guided", default="1,1.5", help="guidance scales at which the final models are also scored "
+                        "class-conditionally (label i %% 10 for the i-th digit)")
     parser.add_argument("--save-cache", action="store_true")
     parser.add_argument("--pixel-guidance", action="store_true", help="also sweep guidance for the pixel models (slow)")
     parser.add_argument("--per-class", type=int, default=50, help="digits per class in the guidance sweep")
@@ -99,11 +103,16 @@ def main() -> int:
                 plan = [(5, "euler", shape_n), (10, "euler", shape_n), (5, "heun", shape_n)] if last else [(10, "euler", shape_n)]
             else:
                 plan = [(10, "euler", shape_n), (25, "euler", shape_n)] if last else [(10, "euler", shape_n)]
-            for steps, solver, n in plan:
-                rep = score_samples(trained, classifier, reference["features"], n, steps, method=solver, clock="cpu")
+            plan = [(steps, solver, n, None) for steps, solver, n in plan]
+            if last:  # the same final model asked for each class in turn, with classifier-free guidance w
+                plan += [(20 if method == "latent-flow" else 10, "euler", shape_n, float(w)) for w in args.guided.split(",")]
+            for steps, solver, n, w in plan:
+                rep = score_samples(trained, classifier, reference["features"], n, steps, method=solver, clock="cpu",
+                                    guidance=w)
+                name = "ddim" if method == "ddpm" else solver
                 row = {"method": method, "params": params, "train_min": round(train_minutes, 2),
                        "ae_min": round(ae_seconds / 60, 2), "images_seen": trained.images_seen, "steps": steps,
-                       "solver": "ddim" if method == "ddpm" else solver, "n": n,
+                       "solver": name if w is None else f"{name}, guided w={w:g}", "n": n,
                        "IS": rep["inception_score"], "FD": rep["frechet_distance"],
                        "min_share": rep["min_class_fraction"], "max_share": rep["max_class_fraction"],
                        "s_per_1000": rep["sampling_seconds_per_1000"]}
