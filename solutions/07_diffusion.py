@@ -735,7 +735,7 @@ if default:
 # (label $i \bmod 10$ for the $i$-th digit) with classifier-free guidance at the default scale
 # `BUDGET.guidance`. The guided column is told which class to draw, so its class histogram is flat by
 # construction and its Inception-style score profits from that; compare it with the others knowing so.
-# `BUDGET.eval_samples` digits from each, through chapter 05's metrics; the nearest-neighbour column
+# `BUDGET.eval_samples` digits from each, through chapter 05's metrics; the nearest-neighbour row
 # compares each model's median distance to its nearest training image with that of real *test* digits
 # (a model that copied its training set would sit far below them).
 
