@@ -55,3 +55,19 @@ def test_dependencies_are_ranges_not_pins():
 def test_no_mnist_files_in_the_repository():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert not [f for f in files if "ubyte" in f or f.endswith((".gz", ".npz", ".npy", ".pt"))]
+
+
+def test_browser_suite_opens_every_english_notebook_and_the_chinese_sample_or_everything_when_asked():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("browser_conftest", ROOT / "tests" / "browser" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    committed = subprocess.run(["git", "ls-files", "--", "*.ipynb"], cwd=ROOT, capture_output=True, text=True,
+                               check=True).stdout.split()
+    course = sorted(p for p in committed if re.match(r"(zh/)?(notebooks|solutions)/\d\d_\w+\.ipynb$", p))
+    english = [p for p in course if not p.startswith("zh/")]
+    assert len(english) >= 16 and len(course) == 2 * len(english)
+    assert conftest.course_notebooks(all_editions=True) == course
+    default = conftest.course_notebooks(all_editions=False)
+    assert default == sorted(english + list(conftest.CHINESE_SAMPLE))
+    assert set(conftest.CHINESE_SAMPLE) <= set(course)

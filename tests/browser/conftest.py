@@ -35,15 +35,31 @@ if os.environ.get(ENABLE_ENV, "").strip() not in {"1", "true", "yes", "on"}:
     collect_ignore_glob = ["test_*.py"]
 
 
-def course_notebooks() -> list[str]:
-    """Every committed notebook of every edition (student and solution), as paths relative to the repository."""
+ALL_EDITIONS_ENV = "AIGC_COURSE_BROWSER_ALL"
+# The Chinese notebooks' code cells are the English ones (checked cell by cell by tools/notebooks.py check,
+# and every Chinese notebook runs in the test command through nbval), so by default the browser suite
+# opens one Chinese notebook, to see the Chinese edition render and run in JupyterLab, and every English
+# one; AIGC_COURSE_BROWSER_ALL=1 opens every notebook of every edition (twice the time).
+CHINESE_SAMPLE = ("zh/notebooks/00_overview.ipynb",)
+
+
+def course_notebooks(all_editions: bool | None = None) -> list[str]:
+    """The committed notebooks the suite opens, as paths relative to the repository: every English notebook
+    (student and solution) and :data:`CHINESE_SAMPLE`, or every notebook of every edition when
+    ``all_editions`` (default: the ``AIGC_COURSE_BROWSER_ALL`` environment variable)."""
+    if all_editions is None:
+        all_editions = os.environ.get(ALL_EDITIONS_ENV, "").strip() in {"1", "true", "yes", "on"}
     try:
         listed = subprocess.run(["git", "ls-files", "--", "*.ipynb"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.split("\n")
         found = [p for p in listed if p and (ROOT / p).is_file()]
     except (OSError, subprocess.CalledProcessError):
-        found = [p.relative_to(ROOT).as_posix() for p in sorted(ROOT.glob("*/[0-9][0-9]_*.ipynb"))]
-    return sorted(p for p in found if not p.startswith(("tests/", "benchmarks/")))
+        found = [p.relative_to(ROOT).as_posix() for folder in ("notebooks", "solutions", "zh/notebooks", "zh/solutions")
+                 for p in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))]
+    found = [p for p in found if not p.startswith(("tests/", "benchmarks/"))]
+    if not all_editions:
+        found = [p for p in found if not p.startswith("zh/") or p in CHINESE_SAMPLE]
+    return sorted(found)
 
 
 def pytest_generate_tests(metafunc):
