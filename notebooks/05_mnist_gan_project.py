@@ -232,7 +232,7 @@ print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)
 # after each epoch: if they went to 1 and 0 and stayed there, the discriminator would have won and
 # the generator would get no useful gradient. If the run folder already holds a checkpoint with enough
 # epochs, nothing is trained (load-or-train), so a workshop can pre-train with the command line
-# (Section 9).
+# (Section 10).
 
 # %%
 from aigc_course.gan import load_sample_grid, run_folder

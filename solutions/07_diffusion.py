@@ -502,7 +502,7 @@ print(f"Both denoising models cover at least {diffusion_modes} of the 8 modes; t
 # resolutions so that fine detail need not squeeze through the bottleneck; residual blocks with group
 # normalization; the time $t$ enters every block through sinusoidal features and a small MLP, and a
 # learned class embedding is added to it (the label is replaced by a "no class" token 10% of the time
-# during training, which section 8 uses). One network serves both objectives: for DDPM it outputs
+# during training, which Section 8 uses). One network serves both objectives: for DDPM it outputs
 # $\epsilon_\theta$, for flow matching $v_\theta$.
 #
 # Both are trained on MNIST scaled to $[-1, 1]$ with Adam and a moving average of the weights (EMA, as in
@@ -561,7 +561,7 @@ plt.show()
 #
 # Each model draws `BUDGET.pixel_eval_samples` digits (unconditionally: the "no class" token) with
 # each sampler and number of steps, scored by chapter 05's metrics: the **Inception-style score**
-# (IS, at most 10; section 9 prints the real digits' score beside the models') and the **Frechet
+# (IS, at most 10; Section 9 prints the real digits' score beside the models') and the **Frechet
 # distance** (FD, lower is better) in the classifier's features, against the first `BUDGET.eval_samples`
 # test digits. The cost
 # of a sampler is its number of network evaluations (NFE): one per step, two for Heun.
@@ -912,7 +912,7 @@ for name in models:
 #
 # - **Denoising is a regression.** The forward process is a closed-form Gaussian, the loss a mean squared
 #   error, and its optimum, the posterior mean, is the score in disguise; on the ring of Gaussians the
-#   table of section 4 shows how far a small trained network is from that optimum at each noise level.
+#   table of Section 4 shows how far a small trained network is from that optimum at each noise level.
 # - **No mode collapse by construction.** A denoiser is pulled towards every mode its training data
 #   contains; nothing rewards it for dropping one, unlike a generator that only has to fool the current
 #   discriminator.

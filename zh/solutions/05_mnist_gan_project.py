@@ -188,7 +188,7 @@ print(f"one image per class, perfectly confident: {inception_score(torch.eye(10)
 # %% [markdown]
 # ## 4. 训练忠实移植的模型 · Training the faithful port
 #
-# `train_gan(model, epochs, out_dir)` 在缩放到 [-1, 1] 的 MNIST 上训练，使用第 02 章的 `gan_training_step`（先用真实图像和分离（detach）后的生成图像做一步判别器更新，再通过一个保持不变的判别器做一步生成器更新），并在每轮之后为同样的 64 个噪声向量写出一张样本网格和一个检查点。它还在每轮之后，在 512 张固定图像上记录 $D(x)$ 和 $D(G(z))$：如果它们分别变成 1 和 0 并停在那里，就说明判别器赢了，生成器再也得不到有用的梯度。如果运行文件夹中已经有一个轮数足够的检查点，就什么也不训练（有则加载，无则训练），所以工作坊可以事先用命令行预训练（第 9 节）。
+# `train_gan(model, epochs, out_dir)` 在缩放到 [-1, 1] 的 MNIST 上训练，使用第 02 章的 `gan_training_step`（先用真实图像和分离（detach）后的生成图像做一步判别器更新，再通过一个保持不变的判别器做一步生成器更新），并在每轮之后为同样的 64 个噪声向量写出一张样本网格和一个检查点。它还在每轮之后，在 512 张固定图像上记录 $D(x)$ 和 $D(G(z))$：如果它们分别变成 1 和 0 并停在那里，就说明判别器赢了，生成器再也得不到有用的梯度。如果运行文件夹中已经有一个轮数足够的检查点，就什么也不训练（有则加载，无则训练），所以工作坊可以事先用命令行预训练（第 10 节）。
 
 # %%
 from aigc_course.gan import load_sample_grid, run_folder
