@@ -178,6 +178,7 @@ class DiffusionBudget:
     guidance_scales: tuple[float, ...] = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0)
     guidance_per_class: int = 100
     toy_steps: int = 3000
+    ancestral_steps: int | None = None    # DDPM ancestral sampling: None = all T steps of the trained schedule
 
 
 _FULL: dict[str, Any] = {
@@ -208,9 +209,9 @@ _FAST: dict[str, Any] = {
                                        timing_steps=3, gan_epochs=1, gan_train_images=1024,
                                        memorization_queries=200, detector_images=600, detector_epochs=1),
     "diffusion": DiffusionBudget(latent_minutes=0.05, autoencoder_minutes=0.05, pixel_minutes=0.02, pixel_base=8,
-                                 train_subset=2000, eval_samples=500, pixel_eval_samples=100, sampling_steps=5,
+                                 train_subset=2000, eval_samples=300, pixel_eval_samples=100, sampling_steps=5,
                                  step_sweep=(1, 5), pixel_steps=(2,), guidance_scales=(1.0, 1.5),
-                                 guidance_per_class=10, toy_steps=300),
+                                 guidance_per_class=10, toy_steps=300, ancestral_steps=100),
 }
 
 
