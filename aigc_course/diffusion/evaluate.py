@@ -84,7 +84,7 @@ def score_samples(trained: TrainedDiffusion, classifier: torch.nn.Module, refere
         requested = torch.arange(n) % 10
     start = now()
     images = trained.sample(n, steps=steps, method=method, generator=torch.Generator().manual_seed(seed),
-                            **({} if requested is None else {"y": requested, "guidance": guidance}))
+                            y=requested, guidance=1.0 if guidance is None else guidance)
     seconds = now() - start
     report = evaluate_images(classifier, images, reference_features)
     report["sampling_seconds_per_1000"] = seconds * 1000 / n

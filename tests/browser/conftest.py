@@ -31,7 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 ENABLE_ENV = "AIGC_COURSE_BROWSER_TESTS"
 CHROMIUM_ENV = "AIGC_COURSE_CHROMIUM"
 
-if os.environ.get(ENABLE_ENV, "").strip() not in {"1", "true", "yes", "on"}:
+
+def _switched_on(variable: str) -> bool:
+    """True when the environment variable is 1/true/yes/on."""
+    return os.environ.get(variable, "").strip() in {"1", "true", "yes", "on"}
+
+
+if not _switched_on(ENABLE_ENV):
     collect_ignore_glob = ["test_*.py"]
 
 
@@ -48,7 +54,7 @@ def course_notebooks(all_editions: bool | None = None) -> list[str]:
     (student and solution) and :data:`CHINESE_SAMPLE`, or every notebook of every edition when
     ``all_editions`` (default: the ``AIGC_COURSE_BROWSER_ALL`` environment variable)."""
     if all_editions is None:
-        all_editions = os.environ.get(ALL_EDITIONS_ENV, "").strip() in {"1", "true", "yes", "on"}
+        all_editions = _switched_on(ALL_EDITIONS_ENV)
     try:
         listed = subprocess.run(["git", "ls-files", "--", "*.ipynb"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.split("\n")
